@@ -1,0 +1,87 @@
+import { Field, Float, ID, InputType, Int } from '@nestjs/graphql';
+import { Allow, IsBoolean, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { UploadedFile } from '../../upload/uploaded-file.js';
+import { UploadScalar } from '../../upload/upload.scalar.js';
+
+const NOT_BLANK = /\S/;
+
+@InputType()
+export class GalleryCreateInput {
+  @Field() @Length(1, 200) @Matches(NOT_BLANK, { message: 'name must not be blank' })
+  name: string;
+}
+
+/** An image given either as a multipart upload or as base64 (exactly one). */
+@InputType({ isAbstract: true })
+abstract class ImageInput {
+  @Field(() => UploadScalar, { nullable: true }) @Allow()
+  image?: UploadedFile | null;
+
+  @Field(() => String, { nullable: true, description: 'The image as base64 (a data: URL prefix is accepted).' })
+  @IsOptional() @IsString()
+  imageBase64?: string | null;
+}
+
+@InputType()
+export class FaceDetectInput extends ImageInput {}
+
+@InputType()
+export class FaceEnrollInput extends ImageInput {
+  @Field(() => ID) @IsUUID()
+  galleryId: string;
+
+  @Field({ description: 'Your id for the person; the identity is created on its first enrollment in the gallery.' })
+  @Length(1, 256) @Matches(NOT_BLANK, { message: 'externalId must not be blank' })
+  externalId: string;
+
+  @Field(() => String, { nullable: true }) @IsOptional() @Length(0, 256)
+  displayName?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Which detected face to enroll when the photo has several (detectFaces order).' })
+  @IsOptional() @Min(0)
+  faceIndex?: number | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Enroll the largest face when the photo has several.' })
+  @IsOptional() @IsBoolean()
+  largestFaceOnly?: boolean | null;
+}
+
+@InputType()
+export class IdentifyInput extends ImageInput {
+  @Field(() => ID) @IsUUID()
+  galleryId: string;
+
+  @Field(() => Int, { defaultValue: 5, description: 'Candidates (identities) per face.' })
+  @Min(1)
+  k = 5;
+
+  @Field(() => Float, { nullable: true, description: 'Squared-distance threshold for MATCH; the model default when absent.' })
+  @IsOptional() @Min(0) @Max(4)
+  threshold?: number | null;
+}
+
+@InputType()
+export class VerifyInput {
+  @Field(() => UploadScalar, { nullable: true }) @Allow()
+  imageA?: UploadedFile | null;
+
+  @Field(() => String, { nullable: true }) @IsOptional() @IsString()
+  imageABase64?: string | null;
+
+  @Field(() => UploadScalar, { nullable: true }) @Allow()
+  imageB?: UploadedFile | null;
+
+  @Field(() => String, { nullable: true }) @IsOptional() @IsString()
+  imageBBase64?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'With externalId: compare image A with this enrolled identity instead of image B.' })
+  @IsOptional() @IsUUID()
+  galleryId?: string | null;
+
+  @Field(() => String, { nullable: true }) @IsOptional() @IsString()
+  externalId?: string | null;
+
+  @Field(() => Float, { nullable: true, description: 'Squared-distance threshold; the model default when absent.' })
+  @IsOptional() @Min(0) @Max(4)
+  threshold?: number | null;
+}

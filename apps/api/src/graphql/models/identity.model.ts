@@ -1,0 +1,39 @@
+import { Field, Float, ID, Int, ObjectType } from '@nestjs/graphql';
+import { BoxModel, PointModel } from './geometry.model.js';
+
+@ObjectType('Face', { description: 'An enrolled face. Its aligned crop is stored; the source photo is not.' })
+export class FaceModel {
+  @Field(() => ID) id: string;
+  @Field(() => ID) identityId: string;
+  @Field(() => ID) galleryId: string;
+  @Field(() => Float, { description: 'Detector confidence.' }) score: number;
+  @Field(() => BoxModel) box: BoxModel;
+  @Field(() => [PointModel], { description: 'Right eye, left eye, nose tip, right and left mouth corners (as seen in the image).' })
+  landmarks: PointModel[];
+  @Field({ description: 'sha256 of the uploaded photo.' }) sourceSha256: string;
+  @Field() createdAt: Date;
+}
+
+@ObjectType('Identity', { description: 'A person in a gallery, known by the caller\'s externalId.' })
+export class IdentityModel {
+  @Field(() => ID) id: string;
+  @Field(() => ID) galleryId: string;
+  @Field() externalId: string;
+  @Field(() => String, { nullable: true }) displayName: string | null;
+  @Field() createdAt: Date;
+}
+
+@ObjectType('IdentityConnection')
+export class IdentityConnectionModel {
+  @Field(() => [IdentityModel]) nodes: IdentityModel[];
+  @Field(() => Int) totalCount: number;
+  @Field(() => String, { nullable: true }) endCursor: string | null;
+  @Field() hasNextPage: boolean;
+}
+
+@ObjectType('EnrollFaceResult')
+export class EnrollFaceResultModel {
+  @Field(() => IdentityModel) identity: IdentityModel;
+  @Field({ description: 'True when this enrollment created the identity.' }) identityCreated: boolean;
+  @Field(() => [FaceModel]) faces: FaceModel[];
+}

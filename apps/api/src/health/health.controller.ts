@@ -1,0 +1,14 @@
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { FaceIndexService } from '../../../../libs/recognition/src/index.js';
+
+@Controller('health')
+export class HealthController {
+  constructor(private readonly index: FaceIndexService) {}
+
+  /** 200 once models are loaded, Postgres is migrated and the index is built. */
+  @Get()
+  health() {
+    if (!this.index.isReady) throw new ServiceUnavailableException({ status: 'starting' });
+    return { status: 'ok', model: this.index.modelVersionId, indexedFaces: this.index.size };
+  }
+}

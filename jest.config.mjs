@@ -1,0 +1,13 @@
+// ESM jest: NestJS 12 ships as ES modules, so tests run with --experimental-vm-modules
+// (see package.json "test"). ts-jest transpiles each file alone (isolatedModules) for speed;
+// `npm run typecheck` does the full type check.
+export default {
+  testEnvironment: '<rootDir>/test/support/node-environment.cjs',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
+  testMatch: ['<rootDir>/{apps,libs,test}/**/*.(spec|integration-spec|e2e-spec).ts'],
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  testTimeout: 120000,
+};

@@ -1,0 +1,31 @@
+/**
+ * Every error a client can act on carries one of these codes. Transports map them once
+ * (GraphQL: `extensions.code`); anything else is an internal error.
+ */
+export enum ErrorCode {
+  INVALID_IMAGE = 'INVALID_IMAGE',
+  IMAGE_TOO_LARGE = 'IMAGE_TOO_LARGE',
+  NO_FACE = 'NO_FACE',
+  MULTIPLE_FACES = 'MULTIPLE_FACES',
+  NOT_FOUND = 'NOT_FOUND',
+  ALREADY_EXISTS = 'ALREADY_EXISTS',
+  VALIDATION = 'VALIDATION',
+  DIMENSION_MISMATCH = 'DIMENSION_MISMATCH',
+  MODEL_UNAVAILABLE = 'MODEL_UNAVAILABLE',
+  INTERNAL = 'INTERNAL',
+}
+
+export class DomainException extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Safe, structured details for the client (never image bytes or embeddings). */
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'DomainException';
+  }
+}
+
+export const notFound = (what: string, id: string) =>
+  new DomainException(ErrorCode.NOT_FOUND, `${what} ${JSON.stringify(id)} not found`, { what, id });

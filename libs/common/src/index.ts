@@ -1,0 +1,2 @@
+export * from './domain.exception.js';
+export * from './vector.math.js';

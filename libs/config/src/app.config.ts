@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+import { EnvironmentVariables, validateEnvironment } from './environment.js';
+
+/** Typed, validated runtime configuration; built once at boot from the environment. */
+export class AppConfig {
+  readonly http: { port: number; host: string };
+  readonly database: { url?: string; embeddedDataDir: string; embeddedPort: number };
+  readonly models: {
+    dir: string; manifestDir: string; detector: string; embedder: string;
+    executionProviders: string[]; intraOpThreads: number; embedBatchSize: number;
+  };
+  readonly detection: { scoreThreshold: number; nmsIou: number; maxSide: number };
+  readonly limits: { maxUploadBytes: number; maxImagePixels: number; maxK: number };
+  readonly index: { m: number; efConstruction: number; efSearch: number; exactSearchMaxFaces: number };
+  readonly logLevel: string;
+
+  constructor(env: EnvironmentVariables) {
+    this.http = { port: env.PORT, host: env.HOST };
+    this.database = {
+      url: env.DATABASE_URL,
+      embeddedDataDir: resolve(env.DATA_DIR, 'postgres'),
+      embeddedPort: env.EMBEDDED_PG_PORT,
+    };
+    this.models = {
+      dir: resolve(env.MODEL_DIR),
+      manifestDir: resolve(env.MODEL_MANIFEST_DIR),
+      detector: env.DETECTOR_MODEL,
+      embedder: env.EMBEDDER_MODEL,
+      executionProviders: env.ORT_EXECUTION_PROVIDERS,
+      intraOpThreads: env.ORT_INTRA_OP_THREADS,
+      embedBatchSize: env.EMBED_BATCH_SIZE,
+    };
+    this.detection = { scoreThreshold: env.DETECTOR_SCORE_THRESHOLD, nmsIou: env.DETECTOR_NMS_IOU, maxSide: env.DETECTOR_MAX_SIDE };
+    this.limits = { maxUploadBytes: env.MAX_UPLOAD_BYTES, maxImagePixels: env.MAX_IMAGE_PIXELS, maxK: env.IDENTIFY_MAX_K };
+    this.index = {
+      m: env.HNSW_M, efConstruction: env.HNSW_EF_CONSTRUCTION, efSearch: env.HNSW_EF_SEARCH,
+      exactSearchMaxFaces: env.EXACT_SEARCH_MAX_FACES,
+    };
+    this.logLevel = env.LOG_LEVEL;
+  }
+}
+
+export const loadConfig = (env: Record<string, string | undefined> = process.env): AppConfig =>
+  new AppConfig(validateEnvironment(env));

@@ -1,0 +1,35 @@
+import { loadConfig } from './app.config.js';
+import { InvalidEnvironmentError } from './environment.js';
+
+describe('configuration validation', () => {
+  it('uses documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.http).toEqual({ port: 3000, host: '127.0.0.1' });
+    expect(config.database.url).toBeUndefined();
+    expect(config.models.executionProviders).toEqual(['cpu']);
+    expect(config.index).toMatchObject({ m: 16, efConstruction: 200, efSearch: 64 });
+  });
+
+  it('parses numbers and lists from strings', () => {
+    const config = loadConfig({ PORT: '8080', ORT_EXECUTION_PROVIDERS: 'cuda, cpu', HNSW_EF_SEARCH: '128' });
+    expect(config.http.port).toBe(8080);
+    expect(config.models.executionProviders).toEqual(['cuda', 'cpu']);
+    expect(config.index.efSearch).toBe(128);
+  });
+
+  it('fails fast with every invalid variable named', () => {
+    const attempt = () => loadConfig({ PORT: 'eighty', DETECTOR_SCORE_THRESHOLD: '1.5', ORT_EXECUTION_PROVIDERS: 'gpu', DATABASE_URL: 'mysql://x' });
+    expect(attempt).toThrow(InvalidEnvironmentError);
+    try {
+      attempt();
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toMatch(/^Invalid environment variables:/);
+      for (const name of ['PORT', 'DETECTOR_SCORE_THRESHOLD', 'ORT_EXECUTION_PROVIDERS', 'DATABASE_URL']) expect(message).toContain(name);
+    }
+  });
+
+  it('ignores variables it does not own', () => {
+    expect(() => loadConfig({ PATH: '/usr/bin', HOME: '/root' })).not.toThrow();
+  });
+});

@@ -1,0 +1,122 @@
+import 'reflect-metadata';
+import { plainToInstance, Transform, Type } from 'class-transformer';
+import {
+  IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, validateSync,
+} from 'class-validator';
+
+const toList = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+
+/**
+ * Every environment variable the platform reads, with its default and why it has that default.
+ * Validated once at boot (`loadConfig`); an invalid value stops the process with a readable list.
+ */
+export class EnvironmentVariables {
+  /** HTTP port of the API. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  /** Bind address. Loopback by default: nothing authenticates requests yet, so do not expose it by accident. */
+  @IsString()
+  HOST = '127.0.0.1';
+
+  /** Postgres connection string. When unset, an embedded Postgres is started under DATA_DIR. */
+  @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must start with postgres:// or postgresql://' })
+  DATABASE_URL?: string;
+
+  /** Where the embedded Postgres keeps its files (and other local state). */
+  @IsString()
+  DATA_DIR = './data';
+
+  /** Port of the embedded Postgres (only used without DATABASE_URL). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(65535)
+  EMBEDDED_PG_PORT = 54329;
+
+  /** Directory holding the ONNX files named by the manifests. */
+  @IsString()
+  MODEL_DIR = '../shared/models';
+
+  /** Directory holding the model manifests (`<id>.manifest.json`). */
+  @IsString()
+  MODEL_MANIFEST_DIR = './models';
+
+  /** Detector manifest id. */
+  @IsString()
+  DETECTOR_MODEL = 'yunet-n';
+
+  /** Embedder manifest id: the embedding space new enrollments and searches use. */
+  @IsString()
+  EMBEDDER_MODEL = 'mobilefacenet-128';
+
+  /** onnxruntime execution providers in order of preference, e.g. `cuda,cpu` (falls back, logs the one used). */
+  @Transform(toList) @IsIn(['cpu', 'cuda', 'tensorrt', 'dml', 'coreml'], { each: true })
+  ORT_EXECUTION_PROVIDERS: string[] = ['cpu'];
+
+  /** Threads per ONNX session for one operator; 0 lets onnxruntime choose (all cores). */
+  @Type(() => Number) @IsInt() @Min(0) @Max(256)
+  ORT_INTRA_OP_THREADS = 0;
+
+  /** Faces embedded per ONNX call (each face runs twice: as is and mirrored). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(256)
+  EMBED_BATCH_SIZE = 16;
+
+  /** Minimum YuNet score sqrt(cls·obj) for a face. 0.6 keeps profile and small faces; raise it for fewer false faces. */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  DETECTOR_SCORE_THRESHOLD = 0.6;
+
+  /** IoU above which overlapping detections are merged by non-maximum suppression. */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  DETECTOR_NMS_IOU = 0.3;
+
+  /** Longest side the image is downscaled to for detection (never upscaled). Larger finds smaller faces, slower. */
+  @Type(() => Number) @IsInt() @Min(64) @Max(4096)
+  DETECTOR_MAX_SIDE = 640;
+
+  /** Largest accepted upload (bytes), for multipart files and decoded base64 alike. */
+  @Type(() => Number) @IsInt() @Min(1024)
+  MAX_UPLOAD_BYTES = 15 * 1024 * 1024;
+
+  /** Largest accepted decoded image (width × height), checked from the header before decoding: stops decompression bombs. */
+  @Type(() => Number) @IsInt() @Min(1)
+  MAX_IMAGE_PIXELS = 40_000_000;
+
+  /** HNSW graph degree. 16 is hnswlib's default; face data at ≥1M wants 32–48 (see docs/vector-index-facts). */
+  @Type(() => Number) @IsInt() @Min(4) @Max(128)
+  HNSW_M = 16;
+
+  /** HNSW build-time candidate list; higher builds slower and searches better. */
+  @Type(() => Number) @IsInt() @Min(8) @Max(2048)
+  HNSW_EF_CONSTRUCTION = 200;
+
+  /** HNSW search-time candidate list (at least k). 64 gives recall@1 ≈ 0.995 at 100k face-like vectors. */
+  @Type(() => Number) @IsInt() @Min(8) @Max(4096)
+  HNSW_EF_SEARCH = 64;
+
+  /** Galleries with at most this many faces are searched exactly; the graph pays off above it. */
+  @Type(() => Number) @IsInt() @Min(0)
+  EXACT_SEARCH_MAX_FACES = 2000;
+
+  /** Upper bound of `k` in identify. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  IDENTIFY_MAX_K = 100;
+
+  @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
+  LOG_LEVEL = 'log';
+}
+
+export class InvalidEnvironmentError extends Error {}
+
+export function validateEnvironment(env: Record<string, string | undefined>): EnvironmentVariables {
+  const defined = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => value !== undefined && value !== '' && key in new EnvironmentVariables()),
+  );
+  // DATABASE_URL has no default, so `key in` misses it.
+  if (env.DATABASE_URL) defined.DATABASE_URL = env.DATABASE_URL;
+  const parsed = plainToInstance(EnvironmentVariables, defined);
+  const errors = validateSync(parsed, { forbidUnknownValues: true });
+  if (errors.length > 0) {
+    const lines = errors.map((e) => ` - ${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    throw new InvalidEnvironmentError(`Invalid environment variables:\n${lines.join('\n')}`);
+  }
+  return parsed;
+}

@@ -1,0 +1,22 @@
+import { Global, Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { DatabaseConnection } from './database.connection.js';
+import { EmbeddingRepository } from './repositories/embedding.repository.js';
+import { FaceRepository } from './repositories/face.repository.js';
+import { GalleryRepository } from './repositories/gallery.repository.js';
+import { IdentityRepository } from './repositories/identity.repository.js';
+import { ModelVersionRepository } from './repositories/model-version.repository.js';
+
+const REPOSITORIES = [GalleryRepository, IdentityRepository, FaceRepository, EmbeddingRepository, ModelVersionRepository];
+
+/** Postgres (embedded or DATABASE_URL), migrated at boot, and the repositories over it. */
+@Global()
+@Module({
+  providers: [
+    DatabaseConnection,
+    { provide: DataSource, inject: [DatabaseConnection], useFactory: (connection: DatabaseConnection) => connection.open() },
+    ...REPOSITORIES,
+  ],
+  exports: [DataSource, ...REPOSITORIES],
+})
+export class DatabaseModule {}

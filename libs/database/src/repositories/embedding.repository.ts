@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+
+/** An index entry: the embedding row id is the label in its model's index. */
+export interface EmbeddingLabel {
+  label: number;
+  modelVersionId: string;
+}
+
+export interface IndexedEmbedding {
+  label: number;
+  galleryId: string;
+  identityId: string;
+  faceId: string;
+  vector: Float32Array;
+}
+
+/** Rows fetched per round trip when streaming a whole embedding space. */
+const STREAM_BATCH = 5000;
+
+@Injectable()
+export class EmbeddingRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Every embedding of one model, in id order, a batch at a time (for index rebuilds). */
+  async *streamForModel(modelVersionId: string): AsyncGenerator<IndexedEmbedding[]> {
+    let after = 0;
+    for (;;) {
+      const rows: { id: string; gallery_id: string; identity_id: string; face_id: string; vector: number[] }[] =
+        await this.dataSource.query(
+          `SELECT e.id, f.gallery_id, f.identity_id, e.face_id, e.vector
+             FROM embeddings e JOIN faces f ON f.id = e.face_id
+            WHERE e.model_version_id = $1 AND e.id > $2
+            ORDER BY e.id LIMIT $3`,
+          [modelVersionId, after, STREAM_BATCH],
+        );
+      if (rows.length === 0) return;
+      yield rows.map(toIndexed);
+      after = Number(rows[rows.length - 1].id);
+    }
+  }
+
+  /** The identity's embeddings in one model (for verification against an enrolled person). */
+  async forIdentity(identityId: string, modelVersionId: string): Promise<IndexedEmbedding[]> {
+    const rows = await this.dataSource.query(
+      `SELECT e.id, f.gallery_id, f.identity_id, e.face_id, e.vector
+         FROM embeddings e JOIN faces f ON f.id = e.face_id
+        WHERE f.identity_id = $1 AND e.model_version_id = $2
+        ORDER BY e.id`,
+      [identityId, modelVersionId],
+    );
+    return rows.map(toIndexed);
+  }
+
+  async count(modelVersionId: string): Promise<number> {
+    const [{ count }] = await this.dataSource.query('SELECT count(*)::int AS count FROM embeddings WHERE model_version_id = $1', [modelVersionId]);
+    return count;
+  }
+}
+
+function toIndexed(row: { id: string; gallery_id: string; identity_id: string; face_id: string; vector: number[] }): IndexedEmbedding {
+  return {
+    label: Number(row.id),
+    galleryId: row.gallery_id,
+    identityId: row.identity_id,
+    faceId: row.face_id,
+    vector: Float32Array.from(row.vector),
+  };
+}

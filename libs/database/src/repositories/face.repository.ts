@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { notFound } from '../../../common/src/index.js';
+import { FaceEntity, IdentityEntity } from '../entities/index.js';
+import { EmbeddingLabel } from './embedding.repository.js';
+
+export interface NewFace {
+  box: { x: number; y: number; width: number; height: number };
+  landmarks: number[];
+  detectorScore: number;
+  detectorModelId: string;
+  sourceSha256: string;
+  sourceWidth: number;
+  sourceHeight: number;
+  crop: Buffer;
+  cropFormat: string;
+  cropTemplate: string;
+}
+
+export interface EnrollmentRecord {
+  galleryId: string;
+  externalId: string;
+  /** Replaces the stored display name when given; kept otherwise. */
+  displayName?: string | null;
+  face: NewFace;
+  embedding: { modelVersionId: string; vector: Float32Array };
+}
+
+export interface EnrolledFace {
+  identity: IdentityEntity;
+  identityCreated: boolean;
+  face: FaceEntity;
+  embeddingLabel: number;
+}
+
+@Injectable()
+export class FaceRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Stores identity (created on first enrollment of its externalId), face, crop and embedding in one
+   * transaction: either all of it is there afterwards or none of it.
+   */
+  async enroll(record: EnrollmentRecord): Promise<EnrolledFace> {
+    return this.dataSource.transaction(async (em) => {
+      // Locks the gallery row against a concurrent delete for the rest of the transaction.
+      const [gallery] = await em.query('SELECT id FROM galleries WHERE id = $1 FOR SHARE', [record.galleryId]);
+      if (!gallery) throw notFound('Gallery', record.galleryId);
+      const [row] = await em.query(
+        `INSERT INTO identities (gallery_id, external_id, display_name) VALUES ($1, $2, $3)
+         ON CONFLICT (gallery_id, external_id)
+           DO UPDATE SET display_name = COALESCE(EXCLUDED.display_name, identities.display_name)
+         RETURNING id, (xmax = 0) AS created`,
+        [record.galleryId, record.externalId, record.displayName ?? null],
+      );
+      const identity = await em.getRepository(IdentityEntity).findOneByOrFail({ id: row.id });
+      const { face: f } = record;
+      const face = await em.getRepository(FaceEntity).save({
+        identityId: identity.id,
+        galleryId: record.galleryId,
+        boxX: f.box.x, boxY: f.box.y, boxWidth: f.box.width, boxHeight: f.box.height,
+        landmarks: f.landmarks,
+        detectorScore: f.detectorScore,
+        detectorModelId: f.detectorModelId,
+        sourceSha256: f.sourceSha256,
+        sourceWidth: f.sourceWidth,
+        sourceHeight: f.sourceHeight,
+        crop: f.crop,
+        cropFormat: f.cropFormat,
+        cropTemplate: f.cropTemplate,
+      });
+      const [{ id: embeddingId }] = await em.query(
+        'INSERT INTO embeddings (face_id, model_version_id, vector) VALUES ($1, $2, $3) RETURNING id',
+        [face.id, record.embedding.modelVersionId, Array.from(record.embedding.vector)],
+      );
+      return { identity, identityCreated: row.created, face, embeddingLabel: Number(embeddingId) };
+    });
+  }
+
+  async get(id: string): Promise<FaceEntity> {
+    const face = await this.dataSource.getRepository(FaceEntity).findOneBy({ id });
+    if (!face) throw notFound('Face', id);
+    return face;
+  }
+
+  async findByIds(ids: string[]): Promise<Map<string, FaceEntity>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.dataSource.getRepository(FaceEntity).createQueryBuilder('f').where('f.id IN (:...ids)', { ids }).getMany();
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  /** The stored aligned crop (PNG), e.g. to re-embed it with another model. */
+  async crop(id: string): Promise<Buffer> {
+    const row = await this.dataSource.getRepository(FaceEntity).createQueryBuilder('f').addSelect('f.crop').where('f.id = :id', { id }).getOne();
+    if (!row) throw notFound('Face', id);
+    return row.crop;
+  }
+
+  /** Deletes one face and its embeddings; returns the removed index labels. */
+  async delete(id: string): Promise<{ face: FaceEntity; labels: EmbeddingLabel[] }> {
+    return this.dataSource.transaction(async (em) => {
+      const face = await em.getRepository(FaceEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!face) throw notFound('Face', id);
+      const [labels]: [EmbeddingLabel[], number] = await em.query(
+        'DELETE FROM embeddings WHERE face_id = $1 RETURNING id AS "label", model_version_id AS "modelVersionId"',
+        [id],
+      );
+      await em.query('DELETE FROM faces WHERE id = $1', [id]);
+      return { face, labels: labels.map((l) => ({ ...l, label: Number(l.label) })) };
+    });
+  }
+}

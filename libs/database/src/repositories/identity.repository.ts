@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { notFound } from '../../../common/src/index.js';
+import { FaceEntity, IdentityEntity } from '../entities/index.js';
+import { EmbeddingLabel } from './embedding.repository.js';
+import { decodeCursor, Page, PageRequest, toPage } from './pagination.js';
+
+@Injectable()
+export class IdentityRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async get(id: string): Promise<IdentityEntity> {
+    const identity = await this.dataSource.getRepository(IdentityEntity).findOneBy({ id });
+    if (!identity) throw notFound('Identity', id);
+    return identity;
+  }
+
+  async getByExternalId(galleryId: string, externalId: string): Promise<IdentityEntity> {
+    const identity = await this.dataSource.getRepository(IdentityEntity).findOneBy({ galleryId, externalId });
+    if (!identity) throw notFound('Identity', externalId);
+    return identity;
+  }
+
+  async findByIds(ids: string[]): Promise<Map<string, IdentityEntity>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.dataSource.getRepository(IdentityEntity).createQueryBuilder('i').where('i.id IN (:...ids)', { ids }).getMany();
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  async list(galleryId: string, page: PageRequest): Promise<Page<IdentityEntity>> {
+    const query = this.dataSource.getRepository(IdentityEntity).createQueryBuilder('i').where('i.gallery_id = :galleryId', { galleryId });
+    const total = await query.getCount();
+    if (page.after) query.andWhere('(i.created_at, i.id) > (:createdAt, :id)', decodeCursor(page.after));
+    const rows = await query.orderBy('i.created_at', 'ASC').addOrderBy('i.id', 'ASC').take(page.first + 1).getMany();
+    return toPage(rows, page.first, total);
+  }
+
+  async faces(identityId: string): Promise<FaceEntity[]> {
+    return this.dataSource.getRepository(FaceEntity).find({ where: { identityId }, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  async faceCounts(identityIds: string[]): Promise<Map<string, number>> {
+    if (identityIds.length === 0) return new Map();
+    const rows: { identity_id: string; count: number }[] = await this.dataSource.query(
+      'SELECT identity_id, count(*)::int AS count FROM faces WHERE identity_id = ANY($1) GROUP BY identity_id',
+      [identityIds],
+    );
+    return new Map(rows.map((r) => [r.identity_id, r.count]));
+  }
+
+  /** Deletes the identity with its faces and embeddings; returns the removed index labels. */
+  async delete(id: string): Promise<{ identity: IdentityEntity; labels: EmbeddingLabel[] }> {
+    return this.dataSource.transaction(async (em) => {
+      const identity = await em.getRepository(IdentityEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!identity) throw notFound('Identity', id);
+      const [labels]: [EmbeddingLabel[], number] = await em.query(
+        `DELETE FROM embeddings e USING faces f WHERE e.face_id = f.id AND f.identity_id = $1
+         RETURNING e.id AS "label", e.model_version_id AS "modelVersionId"`,
+        [id],
+      );
+      await em.query('DELETE FROM identities WHERE id = $1', [id]);
+      return { identity, labels: labels.map((l) => ({ ...l, label: Number(l.label) })) };
+    });
+  }
+}

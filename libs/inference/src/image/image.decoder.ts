@@ -1,0 +1,106 @@
+import { createHash } from 'node:crypto';
+import sharp, { Metadata } from 'sharp';
+import { RgbImage } from './rgb-image.js';
+
+export enum ImageDecodeFailure {
+  /** Not an image, an unsupported format, or a corrupt/truncated file. */
+  INVALID = 'INVALID',
+  /** Too many bytes, or a header that declares too many pixels. */
+  TOO_LARGE = 'TOO_LARGE',
+  /** Too small to hold a detectable face. */
+  TOO_SMALL = 'TOO_SMALL',
+}
+
+export class ImageDecodeError extends Error {
+  constructor(readonly failure: ImageDecodeFailure, message: string) {
+    super(message);
+  }
+}
+
+export interface ImageDecodeLimits {
+  maxBytes: number;
+  maxPixels: number;
+}
+
+export interface DecodedImage extends RgbImage {
+  /** sha256 of the encoded bytes: identifies the source photo without keeping it. */
+  sha256: string;
+  format: string;
+}
+
+/** YuNet's smallest anchor is 8 px at stride 8; below this nothing can be found. */
+export const MIN_IMAGE_SIDE = 16;
+
+/**
+ * Decodes any format libvips reads (JPEG, PNG, WebP, GIF, TIFF, AVIF…) into upright 8-bit sRGB.
+ * The pixel limit is checked from the header before decoding, so a small file that declares a
+ * huge canvas is rejected cheaply; truncated files fail rather than decode half-grey.
+ */
+export async function decodeImage(bytes: Uint8Array, limits: ImageDecodeLimits): Promise<DecodedImage> {
+  if (bytes.length === 0) throw new ImageDecodeError(ImageDecodeFailure.INVALID, 'The image is empty (0 bytes)');
+  if (bytes.length > limits.maxBytes) {
+    throw new ImageDecodeError(ImageDecodeFailure.TOO_LARGE, `The image has ${bytes.length} bytes; the limit is ${limits.maxBytes}`);
+  }
+  const options = { limitInputPixels: limits.maxPixels, failOn: 'error' as const };
+  let metadata: Metadata;
+  try {
+    metadata = await sharp(bytes, options).metadata();
+  } catch (error) {
+    throw new ImageDecodeError(ImageDecodeFailure.INVALID, `Not a readable image: ${(error as Error).message}`);
+  }
+  const declaredPixels = (metadata.width ?? 0) * (metadata.height ?? 0);
+  if (declaredPixels > limits.maxPixels) {
+    throw new ImageDecodeError(
+      ImageDecodeFailure.TOO_LARGE,
+      `The image declares ${metadata.width}×${metadata.height} pixels; the limit is ${limits.maxPixels} pixels`,
+    );
+  }
+  try {
+    const { data, info } = await sharp(bytes, options)
+      .rotate() // apply EXIF orientation so boxes refer to the upright picture
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+    if (Math.min(info.width, info.height) < MIN_IMAGE_SIDE) {
+      throw new ImageDecodeError(
+        ImageDecodeFailure.TOO_SMALL,
+        `The image is ${info.width}×${info.height}; at least ${MIN_IMAGE_SIDE}×${MIN_IMAGE_SIDE} pixels are needed to find a face`,
+      );
+    }
+    return {
+      width: info.width,
+      height: info.height,
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      format: metadata.format ?? 'unknown',
+    };
+  } catch (error) {
+    if (error instanceof ImageDecodeError) throw error;
+    const message = (error as Error).message;
+    const failure = /pixel limit/i.test(message) ? ImageDecodeFailure.TOO_LARGE : ImageDecodeFailure.INVALID;
+    throw new ImageDecodeError(failure, `The image cannot be decoded: ${message}`);
+  }
+}
+
+/** Resizes RGB pixels with libvips (used to shrink a photo to the detector's input size). */
+export async function resizeRgb(image: RgbImage, width: number, height: number): Promise<RgbImage> {
+  const data = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer();
+  return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+/** Lossless PNG of an aligned crop: lossless so that re-embedding it later reproduces today's vector. */
+export async function encodePng(image: RgbImage): Promise<Buffer> {
+  return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .png({ compressionLevel: 9 })
+    .toBuffer();
+}
+
+export async function decodePng(png: Uint8Array): Promise<RgbImage> {
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}

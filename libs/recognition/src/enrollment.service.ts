@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import { FaceRepository } from '../../database/src/index.js';
+import { encodePng } from '../../inference/src/index.js';
+import { FaceAnalysisService, FaceSelection } from './face-analysis.service.js';
+import { FaceIndexService } from './face-index.service.js';
+import { EnrollmentResult, toFaceRecord } from './recognition.types.js';
+
+export interface EnrollFaceCommand extends FaceSelection {
+  galleryId: string;
+  externalId: string;
+  displayName?: string | null;
+  image: Uint8Array;
+}
+
+@Injectable()
+export class EnrollmentService {
+  constructor(
+    private readonly analysis: FaceAnalysisService,
+    private readonly faces: FaceRepository,
+    private readonly index: FaceIndexService,
+  ) {}
+
+  /**
+   * Detects and embeds the chosen face, then stores identity, face, crop and embedding in one
+   * transaction; the index learns of it only after the commit (a crash in between is healed by the
+   * rebuild at boot). Nothing is written when any step before the commit fails.
+   */
+  async enrollFace(command: EnrollFaceCommand): Promise<EnrollmentResult> {
+    const { image, face } = await this.analysis.analyzeOne(command.image, command);
+    const enrolled = await this.faces.enroll({
+      galleryId: command.galleryId,
+      externalId: command.externalId,
+      displayName: command.displayName,
+      face: {
+        box: face.box,
+        landmarks: face.landmarks.flatMap((p) => [p.x, p.y]),
+        detectorScore: face.score,
+        detectorModelId: this.analysis.detectorId,
+        sourceSha256: image.sha256,
+        sourceWidth: image.width,
+        sourceHeight: image.height,
+        crop: await encodePng(face.crop),
+        cropFormat: 'png',
+        cropTemplate: this.analysis.cropTemplate,
+      },
+      embedding: { modelVersionId: this.analysis.embedderId, vector: face.embedding },
+    });
+    this.index.add({
+      label: enrolled.embeddingLabel,
+      galleryId: command.galleryId,
+      identityId: enrolled.identity.id,
+      faceId: enrolled.face.id,
+      vector: face.embedding,
+    });
+    return { identity: enrolled.identity, identityCreated: enrolled.identityCreated, faces: [toFaceRecord(enrolled.face)] };
+  }
+}

@@ -1,0 +1,146 @@
+import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { DomainException, ErrorCode } from '../../common/src/index.js';
+import { AppConfig } from '../../config/src/index.js';
+import { ModelVersionRepository } from '../../database/src/index.js';
+import {
+  DecodedImage, DetectedFace, EmbeddedFace, FacePipeline, ImageDecodeError, ImageDecodeFailure, RgbImage,
+} from '../../inference/src/index.js';
+
+/** How to pick one face out of a photo that shows several. */
+export interface FaceSelection {
+  /** Index into the detections (as `detectFaces` returns them, best score first). */
+  faceIndex?: number | null;
+  /** Take the face with the largest box. */
+  largestFaceOnly?: boolean | null;
+}
+
+const DECODE_FAILURE_CODES: Record<ImageDecodeFailure, ErrorCode> = {
+  [ImageDecodeFailure.INVALID]: ErrorCode.INVALID_IMAGE,
+  [ImageDecodeFailure.TOO_SMALL]: ErrorCode.INVALID_IMAGE,
+  [ImageDecodeFailure.TOO_LARGE]: ErrorCode.IMAGE_TOO_LARGE,
+};
+
+/**
+ * The process's face pipeline (ONNX sessions loaded once at boot) in domain terms: decode errors
+ * become coded exceptions, and face-selection rules live here so enrollment and verification agree.
+ */
+@Injectable()
+export class FaceAnalysisService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(FaceAnalysisService.name);
+  private engine: FacePipeline;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly modelVersions: ModelVersionRepository,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const started = performance.now();
+    const { models, detection, limits } = this.config;
+    this.engine = await FacePipeline.create(
+      {
+        modelDir: models.dir,
+        manifestDir: models.manifestDir,
+        detectorId: models.detector,
+        embedderId: models.embedder,
+        session: { executionProviders: models.executionProviders, intraOpThreads: models.intraOpThreads },
+        embedBatchSize: models.embedBatchSize,
+        detection,
+        limits: { maxBytes: limits.maxUploadBytes, maxPixels: limits.maxImagePixels },
+      },
+      this.logger,
+    );
+    for (const manifest of [this.engine.detector.manifest, this.engine.embedder.manifest]) {
+      await this.modelVersions.upsert({
+        id: manifest.id,
+        version: manifest.version,
+        kind: manifest.kind,
+        dimension: manifest.kind === 'embedder' ? manifest.output.dimension : null,
+        sha256: manifest.sha256,
+        manifest,
+      });
+    }
+    this.logger.log(`Models ready in ${Math.round(performance.now() - started)} ms: ${this.detectorId}, ${this.embedderId}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.engine?.release();
+  }
+
+  get detectorId(): string {
+    return this.engine.detector.manifest.id;
+  }
+
+  get embedderId(): string {
+    return this.engine.embedder.manifest.id;
+  }
+
+  get dimension(): number {
+    return this.engine.embedder.dimension;
+  }
+
+  /** The embedder's default verification threshold (squared L2 between unit vectors). */
+  get threshold(): number {
+    return this.engine.embedder.manifest.threshold.squaredDistance;
+  }
+
+  get cropTemplate(): string {
+    return this.engine.embedder.manifest.id;
+  }
+
+  async decode(bytes: Uint8Array): Promise<DecodedImage> {
+    try {
+      return await this.engine.decode(bytes);
+    } catch (error) {
+      if (error instanceof ImageDecodeError) throw new DomainException(DECODE_FAILURE_CODES[error.failure], error.message);
+      throw error;
+    }
+  }
+
+  async detect(bytes: Uint8Array): Promise<{ image: DecodedImage; faces: DetectedFace[] }> {
+    const image = await this.decode(bytes);
+    return { image, faces: await this.engine.detect(image) };
+  }
+
+  /** Every face of the photo, embedded. */
+  async analyzeAll(bytes: Uint8Array): Promise<{ image: DecodedImage; faces: EmbeddedFace[] }> {
+    const { image, faces } = await this.detect(bytes);
+    return { image, faces: await this.engine.embedFaces(image, faces) };
+  }
+
+  /** The one face the caller means (see `selectFace`), embedded. */
+  async analyzeOne(bytes: Uint8Array, selection: FaceSelection): Promise<{ image: DecodedImage; face: EmbeddedFace }> {
+    const { image, faces } = await this.detect(bytes);
+    const [face] = await this.engine.embedFaces(image, [selectFace(faces, selection)]);
+    return { image, face };
+  }
+
+  embedCrops(crops: RgbImage[]): Promise<Float32Array[]> {
+    return this.engine.embedder.embed(crops);
+  }
+}
+
+/** No face → NO_FACE; several and no choice made → MULTIPLE_FACES; a bad index → VALIDATION. */
+export function selectFace<T extends DetectedFace>(faces: T[], selection: FaceSelection): T {
+  if (faces.length === 0) throw new DomainException(ErrorCode.NO_FACE, 'No face was found in the image');
+  if (selection.faceIndex != null) {
+    const face = faces[selection.faceIndex];
+    if (!face) {
+      throw new DomainException(ErrorCode.VALIDATION, `faceIndex ${selection.faceIndex} is out of range: the image has ${faces.length} face(s)`, {
+        faceCount: faces.length,
+      });
+    }
+    return face;
+  }
+  if (selection.largestFaceOnly) {
+    return faces.reduce((best, f) => (f.box.width * f.box.height > best.box.width * best.box.height ? f : best));
+  }
+  if (faces.length > 1) {
+    throw new DomainException(
+      ErrorCode.MULTIPLE_FACES,
+      `The image shows ${faces.length} faces; pass faceIndex (see detectFaces) or largestFaceOnly: true to choose one`,
+      { faceCount: faces.length, boxes: faces.map((f) => f.box) },
+    );
+  }
+  return faces[0];
+}

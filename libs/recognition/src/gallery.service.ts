@@ -1,0 +1,69 @@
+import { Injectable } from '@nestjs/common';
+import {
+  FaceRepository, GalleryEntity, GalleryRepository, IdentityEntity, IdentityRepository, Page, PageRequest,
+} from '../../database/src/index.js';
+import { FaceIndexService } from './face-index.service.js';
+import { FaceRecord, toFaceRecord } from './recognition.types.js';
+
+export interface DeletionResult {
+  id: string;
+  deletedFaces: number;
+}
+
+/** Galleries, identities and faces as stored; every deletion also leaves the index. */
+@Injectable()
+export class GalleryService {
+  constructor(
+    private readonly galleries: GalleryRepository,
+    private readonly identities: IdentityRepository,
+    private readonly faces: FaceRepository,
+    private readonly index: FaceIndexService,
+  ) {}
+
+  createGallery(name: string): Promise<GalleryEntity> {
+    return this.galleries.create(name);
+  }
+
+  getGallery(id: string): Promise<GalleryEntity> {
+    return this.galleries.get(id);
+  }
+
+  listGalleries(page: PageRequest): Promise<Page<GalleryEntity>> {
+    return this.galleries.list(page);
+  }
+
+  async listIdentities(galleryId: string, page: PageRequest): Promise<Page<IdentityEntity>> {
+    await this.galleries.get(galleryId);
+    return this.identities.list(galleryId, page);
+  }
+
+  getIdentity(galleryId: string, externalId: string): Promise<IdentityEntity> {
+    return this.identities.getByExternalId(galleryId, externalId);
+  }
+
+  async facesOf(identityId: string): Promise<FaceRecord[]> {
+    return (await this.identities.faces(identityId)).map(toFaceRecord);
+  }
+
+  faceCounts(identityIds: string[]): Promise<Map<string, number>> {
+    return this.identities.faceCounts(identityIds);
+  }
+
+  async deleteGallery(id: string): Promise<DeletionResult> {
+    const labels = await this.galleries.delete(id);
+    this.index.remove(labels);
+    return { id, deletedFaces: labels.length };
+  }
+
+  async deleteIdentity(id: string): Promise<DeletionResult> {
+    const { labels } = await this.identities.delete(id);
+    this.index.remove(labels);
+    return { id, deletedFaces: new Set(labels.map((l) => l.label)).size };
+  }
+
+  async deleteFace(id: string): Promise<DeletionResult> {
+    const { labels } = await this.faces.delete(id);
+    this.index.remove(labels);
+    return { id, deletedFaces: 1 };
+  }
+}

@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '../../config/src/index.js';
+import { DatabaseModule } from '../../database/src/index.js';
+import { EnrollmentService } from './enrollment.service.js';
+import { FaceAnalysisService } from './face-analysis.service.js';
+import { FaceIndexService } from './face-index.service.js';
+import { GalleryService } from './gallery.service.js';
+import { SearchService } from './search.service.js';
+
+/** The domain: joins configuration, storage, inference and the vector index. */
+@Module({
+  imports: [ConfigModule, DatabaseModule],
+  providers: [FaceAnalysisService, FaceIndexService, EnrollmentService, SearchService, GalleryService],
+  exports: [FaceAnalysisService, FaceIndexService, EnrollmentService, SearchService, GalleryService],
+})
+export class RecognitionModule {}

@@ -1,0 +1,86 @@
+import { FaceEntity, IdentityEntity } from '../../database/src/index.js';
+import { Box, DetectedFace, Point } from '../../inference/src/index.js';
+
+export enum MatchDecision {
+  MATCH = 'MATCH',
+  UNKNOWN = 'UNKNOWN',
+}
+
+export interface FaceRecord {
+  id: string;
+  identityId: string;
+  galleryId: string;
+  score: number;
+  box: Box;
+  landmarks: Point[];
+  sourceSha256: string;
+  createdAt: Date;
+}
+
+export interface EnrollmentResult {
+  identity: IdentityEntity;
+  identityCreated: boolean;
+  faces: FaceRecord[];
+}
+
+export interface IdentityCandidate {
+  identity: IdentityEntity;
+  /** Face of the identity that matched best. */
+  faceId: string;
+  /** Cosine similarity of the unit embeddings. */
+  similarity: number;
+  /** Squared L2 distance of the unit embeddings (2 − 2·similarity), the quantity thresholds apply to. */
+  distance: number;
+}
+
+export interface IdentifiedFace extends DetectedFace {
+  decision: MatchDecision;
+  candidates: IdentityCandidate[];
+}
+
+export interface IdentifyResult {
+  faces: IdentifiedFace[];
+  threshold: number;
+  modelVersion: string;
+  imageWidth: number;
+  imageHeight: number;
+}
+
+export interface VerifiedFace {
+  box: Box;
+  score: number;
+}
+
+export interface Verification {
+  same: boolean;
+  distance: number;
+  similarity: number;
+  threshold: number;
+  modelVersion: string;
+  faceA: VerifiedFace;
+  /** Absent when B was an enrolled identity. */
+  faceB: VerifiedFace | null;
+  /** The enrolled face that matched best, when B was an identity. */
+  matchedFaceId: string | null;
+}
+
+export interface DetectionResult {
+  imageWidth: number;
+  imageHeight: number;
+  faces: DetectedFace[];
+}
+
+export function toFaceRecord(face: FaceEntity): FaceRecord {
+  const landmarks: Point[] = [];
+  for (let i = 0; i < face.landmarks.length; i += 2) landmarks.push({ x: face.landmarks[i], y: face.landmarks[i + 1] });
+  return {
+    id: face.id,
+    identityId: face.identityId,
+    galleryId: face.galleryId,
+    score: face.detectorScore,
+    box: { x: face.boxX, y: face.boxY, width: face.boxWidth, height: face.boxHeight },
+    landmarks,
+    sourceSha256: face.sourceSha256,
+    createdAt: face.createdAt,
+  };
+}

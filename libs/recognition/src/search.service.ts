@@ -1,0 +1,111 @@
+import { Injectable } from '@nestjs/common';
+import { dot, DomainException, ErrorCode, squaredDistanceFromCosine } from '../../common/src/index.js';
+import { AppConfig } from '../../config/src/index.js';
+import { EmbeddingRepository, GalleryRepository, IdentityRepository } from '../../database/src/index.js';
+import { FaceAnalysisService } from './face-analysis.service.js';
+import { FaceIndexService } from './face-index.service.js';
+import {
+  DetectionResult, IdentifiedFace, IdentifyResult, MatchDecision, Verification, VerifiedFace,
+} from './recognition.types.js';
+
+export interface IdentifyQuery {
+  galleryId: string;
+  image: Uint8Array;
+  k: number;
+  /** Squared-distance threshold; the model's calibrated default when absent. */
+  threshold?: number | null;
+}
+
+export type VerifyQuery = {
+  imageA: Uint8Array;
+  threshold?: number | null;
+} & ({ imageB: Uint8Array } | { galleryId: string; externalId: string });
+
+/** Verification compares the largest face of each photo, as cloud APIs do for their source image. */
+const LARGEST = { largestFaceOnly: true };
+
+@Injectable()
+export class SearchService {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly analysis: FaceAnalysisService,
+    private readonly index: FaceIndexService,
+    private readonly galleries: GalleryRepository,
+    private readonly identities: IdentityRepository,
+    private readonly embeddings: EmbeddingRepository,
+  ) {}
+
+  async detectFaces(image: Uint8Array): Promise<DetectionResult> {
+    const { image: decoded, faces } = await this.analysis.detect(image);
+    return { imageWidth: decoded.width, imageHeight: decoded.height, faces };
+  }
+
+  /**
+   * Open-set identification of every face in the photo: candidates are the k nearest identities of
+   * the gallery; the decision is MATCH only if the best is within the threshold, so a stranger comes
+   * back UNKNOWN instead of as their nearest enrolled look-alike.
+   */
+  async identify(query: IdentifyQuery): Promise<IdentifyResult> {
+    const k = this.checkK(query.k);
+    await this.galleries.get(query.galleryId);
+    const threshold = query.threshold ?? this.analysis.threshold;
+    const { image, faces } = await this.analysis.analyzeAll(query.image);
+    const hitsPerFace = faces.map((face) => this.index.searchIdentities(query.galleryId, face.embedding, k));
+    const identities = await this.identities.findByIds([...new Set(hitsPerFace.flat().map((h) => h.identityId))]);
+    const identified: IdentifiedFace[] = faces.map((face, i) => {
+      const candidates = hitsPerFace[i]
+        .filter((hit) => identities.has(hit.identityId)) // deleted between search and lookup
+        .map((hit) => ({
+          identity: identities.get(hit.identityId)!,
+          faceId: hit.faceId,
+          similarity: hit.similarity,
+          distance: squaredDistanceFromCosine(hit.similarity),
+        }));
+      const decision = candidates.length > 0 && candidates[0].distance <= threshold ? MatchDecision.MATCH : MatchDecision.UNKNOWN;
+      return { box: face.box, landmarks: face.landmarks, score: face.score, decision, candidates };
+    });
+    return { faces: identified, threshold, modelVersion: this.analysis.embedderId, imageWidth: image.width, imageHeight: image.height };
+  }
+
+  /** Are these the same person? B is a second photo or an enrolled identity (its closest face counts). */
+  async verify(query: VerifyQuery): Promise<Verification> {
+    const threshold = query.threshold ?? this.analysis.threshold;
+    const { face: a } = await this.analysis.analyzeOne(query.imageA, LARGEST);
+    let similarity: number;
+    let faceB: VerifiedFace | null = null;
+    let matchedFaceId: string | null = null;
+    if ('imageB' in query) {
+      const { face: b } = await this.analysis.analyzeOne(query.imageB, LARGEST);
+      similarity = dot(a.embedding, b.embedding);
+      faceB = { box: b.box, score: b.score };
+    } else {
+      const identity = await this.identities.getByExternalId(query.galleryId, query.externalId);
+      const enrolled = await this.embeddings.forIdentity(identity.id, this.analysis.embedderId);
+      if (enrolled.length === 0) {
+        throw new DomainException(ErrorCode.NOT_FOUND, `Identity ${JSON.stringify(query.externalId)} has no enrolled face in model ${this.analysis.embedderId}`);
+      }
+      similarity = -Infinity;
+      for (const e of enrolled) {
+        const s = dot(a.embedding, e.vector);
+        if (s > similarity) [similarity, matchedFaceId] = [s, e.faceId];
+      }
+    }
+    const distance = squaredDistanceFromCosine(similarity);
+    return {
+      same: distance <= threshold,
+      distance,
+      similarity,
+      threshold,
+      modelVersion: this.analysis.embedderId,
+      faceA: { box: a.box, score: a.score },
+      faceB,
+      matchedFaceId,
+    };
+  }
+
+  private checkK(k: number): number {
+    const max = this.config.limits.maxK;
+    if (!Number.isInteger(k) || k < 1 || k > max) throw new DomainException(ErrorCode.VALIDATION, `k must be an integer from 1 to ${max}`);
+    return k;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './brute-force.index.js';
+export * from './partitioned-hnsw.index.js';
+export * from './search-hit.js';
