@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 /**
@@ -20,7 +20,18 @@ export function sharedPath(root: string, ...parts: string[]): string {
   return path;
 }
 
-export const londonPhoto = (set: 'neutral_front' | 'smiling_front', person: number) =>
-  sharedPath(DATASET_DIR, 'london', set, `${String(person).padStart(3, '0')}_${set === 'neutral_front' ? '03' : '08'}.jpg`);
+export type LondonSet = 'neutral_front' | 'smiling_front';
+
+const LONDON_SUFFIX: Record<LondonSet, string> = { neutral_front: '03', smiling_front: '08' };
+
+/** Ids ("001", "002", …) of the London people photographed both neutral and smiling (102 of them). */
+export function londonPeople(): string[] {
+  const ids = (set: LondonSet) => readdirSync(sharedPath(DATASET_DIR, 'london', set)).map((f) => f.split('_')[0]);
+  const smiling = new Set(ids('smiling_front'));
+  return ids('neutral_front').filter((id) => smiling.has(id)).sort();
+}
+
+export const londonPhoto = (set: LondonSet, person: string | number) =>
+  sharedPath(DATASET_DIR, 'london', set, `${String(person).padStart(3, '0')}_${LONDON_SUFFIX[set]}.jpg`);
 
 export const lisaPhoto = (n: number) => sharedPath(DATASET_DIR, 'london', 'lisa', `lisa${n}.jpg`);

@@ -1,0 +1,47 @@
+import { AppConfig } from '../../../../libs/config/src/index.js';
+
+/** A CLI command: `npm run cli -- <name> [--flag value …]`. Its result is printed as JSON on the last line. */
+export interface CliCommand {
+  name: string;
+  summary: string;
+  usage: string;
+  run(args: ParsedArgs, config: AppConfig): Promise<unknown>;
+}
+
+export interface ParsedArgs {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+export class UsageError extends Error {}
+
+export function parseArgs(argv: string[]): ParsedArgs {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const [key, inline] = arg.slice(2).split('=', 2);
+    if (inline !== undefined) flags.set(key, inline);
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) flags.set(key, argv[++i]);
+    else flags.set(key, true);
+  }
+  return { positional, flags };
+}
+
+export function stringFlag(args: ParsedArgs, name: string, fallback?: string): string {
+  const value = args.flags.get(name) ?? fallback;
+  if (typeof value !== 'string') throw new UsageError(`--${name} needs a value`);
+  return value;
+}
+
+export function numberFlag(args: ParsedArgs, name: string, fallback: number): number {
+  const raw = args.flags.get(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw === true || !Number.isFinite(value)) throw new UsageError(`--${name} must be a number`);
+  return value;
+}

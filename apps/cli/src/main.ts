@@ -1,0 +1,33 @@
+import 'reflect-metadata';
+import { InvalidEnvironmentError, loadConfig } from '../../../libs/config/src/index.js';
+import { CliCommand, parseArgs, UsageError } from './commands/command.js';
+import { migrateCommand } from './commands/migrate.command.js';
+
+const COMMANDS: CliCommand[] = [migrateCommand];
+
+function usage(): string {
+  return ['Usage: npm run cli -- <command> [options]', '', ...COMMANDS.map((c) => `  ${c.usage.padEnd(48)} ${c.summary}`)].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    console.error(name ? `Unknown command ${JSON.stringify(name)}\n\n${usage()}` : usage());
+    return 2;
+  }
+  try {
+    const result = await command.run(parseArgs(rest), loadConfig());
+    if (result !== undefined) console.log(JSON.stringify(result));
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n\nUsage: npm run cli -- ${command.usage}`);
+      return 2;
+    }
+    console.error(error instanceof InvalidEnvironmentError ? error.message : error);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

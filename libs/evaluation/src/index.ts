@@ -1,0 +1,3 @@
+export * from './lfw-pairs.js';
+export * from './subject-face.js';
+export * from './ten-fold.js';

@@ -1,0 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { INestApplication, Type } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import pg from 'pg';
+import { AppConfig, loadConfig } from '../../libs/config/src/index.js';
+import { MANIFEST_DIR, MODEL_DIR } from './shared-data.js';
+
+/** A fresh, empty database on the test run's Postgres (see global-setup). */
+export async function createTestDatabase(prefix: string): Promise<string> {
+  const adminUrl = process.env.TEST_PG_ADMIN_URL;
+  if (!adminUrl) throw new Error('TEST_PG_ADMIN_URL is unset: run tests through `npm test` (jest globalSetup starts Postgres)');
+  const name = `${prefix}_${randomBytes(4).toString('hex')}`.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Configuration for a test app: real models from ../shared, the given database, one ONNX thread. */
+export function testConfig(databaseUrl: string, env: Record<string, string> = {}): AppConfig {
+  return loadConfig({
+    DATABASE_URL: databaseUrl,
+    MODEL_DIR,
+    MODEL_MANIFEST_DIR: MANIFEST_DIR,
+    ORT_INTRA_OP_THREADS: '1',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+}
+
+/** Boots `module` as the app would (lifecycle hooks included) with `config` in place of the environment's. */
+export async function bootModule(module: Type, config: AppConfig): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({ imports: [module] }).overrideProvider(AppConfig).useValue(config).compile();
+  const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
+  return app;
+}
+
+/** Row counts of every table that enrollment writes, to prove a failed request wrote nothing. */
+export async function rowCounts(databaseUrl: string): Promise<Record<string, number>> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`
+      SELECT (SELECT count(*) FROM galleries)::int AS galleries, (SELECT count(*) FROM identities)::int AS identities,
+             (SELECT count(*) FROM faces)::int AS faces, (SELECT count(*) FROM embeddings)::int AS embeddings`);
+    return rows[0];
+  } finally {
+    await client.end();
+  }
+}
+
+export async function queryDatabase<T = Record<string, unknown>>(databaseUrl: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
