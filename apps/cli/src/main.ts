@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { InvalidEnvironmentError, loadConfig } from '../../../libs/config/src/index.js';
+import { calibrateThresholdCommand } from './commands/calibrate-threshold.command.js';
 import { CliCommand, parseArgs, UsageError } from './commands/command.js';
 import { migrateCommand } from './commands/migrate.command.js';
 
-const COMMANDS: CliCommand[] = [migrateCommand];
+const COMMANDS: CliCommand[] = [migrateCommand, calibrateThresholdCommand];
 
 function usage(): string {
   return ['Usage: npm run cli -- <command> [options]', '', ...COMMANDS.map((c) => `  ${c.usage.padEnd(48)} ${c.summary}`)].join('\n');

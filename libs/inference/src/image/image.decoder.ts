@@ -46,7 +46,7 @@ export async function decodeImage(bytes: Uint8Array, limits: ImageDecodeLimits):
   try {
     metadata = await sharp(bytes, options).metadata();
   } catch (error) {
-    throw new ImageDecodeError(ImageDecodeFailure.INVALID, `Not a readable image: ${(error as Error).message}`);
+    throw fromSharpError(error, 'Not a readable image', limits.maxPixels);
   }
   const declaredPixels = (metadata.width ?? 0) * (metadata.height ?? 0);
   if (declaredPixels > limits.maxPixels) {
@@ -78,10 +78,17 @@ export async function decodeImage(bytes: Uint8Array, limits: ImageDecodeLimits):
     };
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
-    const message = (error as Error).message;
-    const failure = /pixel limit/i.test(message) ? ImageDecodeFailure.TOO_LARGE : ImageDecodeFailure.INVALID;
-    throw new ImageDecodeError(failure, `The image cannot be decoded: ${message}`);
+    throw fromSharpError(error, 'The image cannot be decoded', limits.maxPixels);
   }
+}
+
+/** libvips refuses a header that declares more pixels than allowed before reading any pixel data. */
+function fromSharpError(error: unknown, context: string, maxPixels: number): ImageDecodeError {
+  const message = (error as Error).message;
+  if (/pixel limit/i.test(message)) {
+    return new ImageDecodeError(ImageDecodeFailure.TOO_LARGE, `The image declares more pixels than the limit of ${maxPixels}`);
+  }
+  return new ImageDecodeError(ImageDecodeFailure.INVALID, `${context}: ${message}`);
 }
 
 /** Resizes RGB pixels with libvips (used to shrink a photo to the detector's input size). */
