@@ -86,6 +86,8 @@ async function main(): Promise<void> {
   const sources = { london: selection.filter((i) => i.source === 'london').length, lfw: selection.filter((i) => i.source === 'lfw').length };
   info(`images: ${imageCount} (${sources.london} London, ${sources.lfw} LFW), seed ${seed}; threads ${threads}, batch ${batch}, warmup ${warmup}, rounds ${rounds}`);
   info(`models: ${MODEL_DIR}; datasets: ${DATASET_DIR}`);
+  const loadBefore = os.loadavg()[0];
+  if (loadBefore > 0.5) info(`note: 1-minute load average is ${loadBefore.toFixed(2)} on ${os.cpus().length} CPUs; other work will skew the timings`);
 
   // ---- Sessions: the platform's, and bare ones with the same options and bytes ----------------
   const sessionOptions = { executionProviders: [EXECUTION_PROVIDER], intraOpThreads: threads };
@@ -192,12 +194,17 @@ async function main(): Promise<void> {
   if (totalFaces === 0) throw new Error('No face found in the selected images; the embedder parts of the benchmark need at least one');
 
   // ---- (a) platform and (b) raw, alternating --------------------------------------------------
+  // Per-image totals over the rounds, to report the two image sizes apart.
+  const platformImageMs = new Array<number>(bytes.length).fill(0);
+  const rawImageMs = new Array<number>(bytes.length).fill(0);
   const platformPass = async () => {
     const stage = { decode: 0, detect: 0, align: 0, embed: 0 };
     let faces = 0;
     const start = now();
-    for (const imageBytes of bytes) {
+    for (const [index, imageBytes] of bytes.entries()) {
+      const t0 = now();
       const { faces: found, timings } = await pipeline.analyze(imageBytes);
+      platformImageMs[index] += now() - t0;
       stage.decode += timings.decodeMs;
       stage.detect += timings.detectMs;
       stage.align += timings.alignMs;
@@ -209,13 +216,15 @@ async function main(): Promise<void> {
   const rawPass = async () => {
     const stage = { detect: 0, embed: 0 };
     const start = now();
-    for (const image of prepared) {
+    for (const [index, image] of prepared.entries()) {
       const t0 = now();
       await rawDetector.run(image.detectorFeeds);
       const t1 = now();
       for (const feeds of image.embedFeeds) await rawEmbedder.run(feeds);
+      const t2 = now();
       stage.detect += t1 - t0;
-      stage.embed += now() - t1;
+      stage.embed += t2 - t1;
+      rawImageMs[index] += t2 - t0;
     }
     return { ms: now() - start, stage };
   };
@@ -252,6 +261,12 @@ async function main(): Promise<void> {
   const platformMsPerImage = platform.ms / timedImages;
   const rawMsPerImage = raw.ms / timedImages;
   const perImage = (ms: number) => round(ms / timedImages);
+  for (const source of ['london', 'lfw'] as const) {
+    const indices = selection.flatMap((image, i) => (image.source === source ? [i] : []));
+    if (indices.length === 0) continue;
+    const msOf = (times: number[]) => (mean(indices.map((i) => times[i])) / rounds).toFixed(2);
+    info(`${source}: platform ${msOf(platformImageMs)} ms/image, raw ${msOf(rawImageMs)} ms/image`);
+  }
 
   // ---- (c) embedder alone: batch 1 looped vs one run of `batch` faces --------------------------
   const allCrops = prepared.flatMap((p) => p.crops);
@@ -340,6 +355,8 @@ async function main(): Promise<void> {
     rounds,
     seed,
     imageSources: sources,
+    /** 1-minute load average before and after: well above 1 means other processes shared the CPUs. */
+    loadAverage: { before: round(loadBefore, 2), after: round(os.loadavg()[0], 2) },
     overheadBreakdownMs,
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

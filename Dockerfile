@@ -1,0 +1,19 @@
+# API image. Models are not baked in: mount them at /models (see docker-compose.yml) or run
+# `npm run models:fetch` with MODEL_DIR=/models where the public sources are reachable.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+RUN npm ci
+COPY . .
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 MODEL_DIR=/models
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/models ./models
+COPY package.json ./
+EXPOSE 3000
+USER node
+CMD ["node", "dist/apps/api/src/main.js"]
