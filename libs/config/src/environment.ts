@@ -115,7 +115,7 @@ export function validateEnvironment(env: Record<string, string | undefined>): En
   const parsed = plainToInstance(EnvironmentVariables, defined);
   const errors = validateSync(parsed, { forbidUnknownValues: true });
   if (errors.length > 0) {
-    const lines = errors.map((e) => ` - ${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    const lines = errors.map((e) => ` - ${e.property}=${JSON.stringify(defined[e.property])}: ${Object.values(e.constraints ?? {}).join('; ')}`);
     throw new InvalidEnvironmentError(`Invalid environment variables:\n${lines.join('\n')}`);
   }
   return parsed;

@@ -1,0 +1,125 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { GraphqlClient } from '../support/graphql-client.js';
+import { londonPhoto, MANIFEST_DIR, MODEL_DIR } from '../support/shared-data.js';
+
+/**
+ * The real server process as `npm start` runs it: embedded Postgres in a data directory, migrations
+ * and models at boot, /health when ready, a clean stop on SIGTERM, and everything still there after
+ * a restart. Uses the build output (`npm test` builds first).
+ */
+const MAIN = resolve('dist/apps/api/src/main.js');
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer().once('error', fail).listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+}
+
+interface Server {
+  process: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startServer(env: Record<string, string>): Server {
+  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (\`npm test\` does).`);
+  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  return { process: child, output: () => output, exited };
+}
+
+async function waitForHealth(baseUrl: string, server: Server, timeoutMs = 90_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (server.process.exitCode !== null) throw new Error(`server exited early:\n${server.output()}`);
+    try {
+      const response = await fetch(`${baseUrl}/health`);
+      if (response.ok) return (await response.json()) as Record<string, unknown>;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`no /health within ${timeoutMs} ms:\n${server.output()}`);
+}
+
+describe('server process on embedded defaults (end to end)', () => {
+  const dataDir = join(tmpdir(), `facerec-e2e-data-${randomBytes(6).toString('hex')}`);
+  let env: Record<string, string>;
+  let baseUrl: string;
+  let server: Server | undefined;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    env = {
+      PORT: String(port),
+      EMBEDDED_PG_PORT: String(await freePort()),
+      DATA_DIR: dataDir,
+      MODEL_DIR,
+      MODEL_MANIFEST_DIR: MANIFEST_DIR,
+      ORT_INTRA_OP_THREADS: '1',
+      LOG_LEVEL: 'log',
+    };
+    baseUrl = `http://127.0.0.1:${port}`;
+  });
+
+  afterAll(async () => {
+    if (server && server.process.exitCode === null) {
+      server.process.kill('SIGTERM');
+      await server.exited;
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  /** SIGTERM; the server closes Nest, the pool and the embedded Postgres, then ends by that signal (exit status 143). */
+  async function stop(s: Server): Promise<void> {
+    s.process.kill('SIGTERM');
+    expect([0, 143]).toContain(await s.exited);
+    expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
+  }
+
+  it('boots, enrolls, stops cleanly, and identifies after a restart without re-enrolling', async () => {
+    server = startServer(env);
+    expect(await waitForHealth(baseUrl, server)).toMatchObject({ status: 'ok', indexedFaces: 0 });
+    expect(server.output()).toMatch(/Applied migrations: InitialSchema/);
+    const api = new GraphqlClient(baseUrl);
+    const galleryId = (await api.request('mutation { createGallery(input: { name: "restart" }) { id } }')).data!.createGallery.id;
+    for (const person of [1, 2, 3]) {
+      const enrolled = await api.request('mutation($i: FaceEnrollInput!) { enrollFace(input: $i) { identity { id } } }', {
+        i: { galleryId, externalId: `person-${person}`, imageBase64: (await readFile(londonPhoto('neutral_front', person))).toString('base64') },
+      });
+      expect(enrolled.errors).toBeUndefined();
+    }
+    await stop(server);
+
+    server = startServer(env);
+    expect(await waitForHealth(baseUrl, server)).toMatchObject({ status: 'ok', indexedFaces: 3 });
+    expect(server.output()).not.toMatch(/Applied migrations/);
+    const identified = await api.request('query($i: IdentifyInput!) { identify(input: $i) { faces { decision candidates { identity { externalId } } } } }', {
+      i: { galleryId, imageBase64: (await readFile(londonPhoto('smiling_front', 2))).toString('base64') },
+    });
+    expect(identified.data!.identify.faces[0]).toMatchObject({ decision: 'MATCH', candidates: expect.arrayContaining([{ identity: { externalId: 'person-2' } }]) });
+    expect(identified.data!.identify.faces[0].candidates[0].identity.externalId).toBe('person-2');
+    await stop(server);
+  });
+
+  it('refuses to start on invalid configuration, with a readable message', async () => {
+    const bad = startServer({ ...env, PORT: 'eighty', DETECTOR_SCORE_THRESHOLD: '2' });
+    expect(await bad.exited).toBe(1);
+    expect(bad.output()).toMatch(/Invalid environment variables:\n - PORT="eighty"/);
+    expect(bad.output()).toMatch(/DETECTOR_SCORE_THRESHOLD/);
+    expect(bad.output()).not.toMatch(/\n\s+at /); // no stack trace
+  });
+});
