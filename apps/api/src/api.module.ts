@@ -1,8 +1,10 @@
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ConfigModule } from '../../../libs/config/src/index.js';
 import { RecognitionModule } from '../../../libs/recognition/src/index.js';
+import { DomainExceptionFilter } from './graphql/domain-exception.filter.js';
 import { FaceResolver } from './graphql/face.resolver.js';
 import { GalleryResolver, IdentityResolver } from './graphql/gallery.resolver.js';
 import { formatGraphqlError } from './graphql/graphql-error.formatter.js';
@@ -25,6 +27,6 @@ import { ImageInputReader } from './upload/image-input.reader.js';
     }),
   ],
   controllers: [HealthController],
-  providers: [GalleryResolver, IdentityResolver, FaceResolver, ImageInputReader],
+  providers: [GalleryResolver, IdentityResolver, FaceResolver, ImageInputReader, { provide: APP_FILTER, useClass: DomainExceptionFilter }],
 })
 export class ApiModule {}

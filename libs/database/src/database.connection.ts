@@ -16,7 +16,8 @@ export function createDataSource(url: string): DataSource {
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migrations',
     synchronize: false,
-    logging: ['error'],
+    // Off: failed queries would print their parameters, which can be embeddings. Errors surface as exceptions.
+    logging: false,
     extra: { max: 10 },
   });
 }

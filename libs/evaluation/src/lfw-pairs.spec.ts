@@ -49,7 +49,8 @@ describe('parseLfwPairs', () => {
 
   it('rejects a bad header and a wrong line count', () => {
     expect(() => parseLfwPairs('ten 300\n')).toThrow(/line 1: expected a header/);
-    expect(() => parseLfwPairs(SAMPLE.split('\n').slice(0, 6).join('\n'))).toThrow(/promises 2 folds/);
+    expect(() => parseLfwPairs(SAMPLE.split('\n').slice(0, 6).join('\n'))).toThrow(/^pairs\.txt line 7: the header promises 2 folds/);
+    expect(() => parseLfwPairs(`${SAMPLE}Extra_Name\t1\t2\n`)).toThrow(/^pairs\.txt line 10: .* the file has 10 lines/);
   });
 
   it('formats image paths with four digits', () => {

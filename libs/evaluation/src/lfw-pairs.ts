@@ -35,7 +35,7 @@ export function parseLfwPairs(text: string): LfwPair[] {
   const expected = 1 + folds * 2 * perClass;
   if (lines.length !== expected) {
     fail(
-      Math.min(lines.length, expected) + (lines.length < expected ? 1 : 0),
+      Math.min(lines.length, expected) + 1, // the first missing or extra line
       `the header promises ${folds} folds × 2 × ${perClass} pairs (${expected} lines with the header), the file has ${lines.length} lines`,
     );
   }

@@ -36,8 +36,17 @@ export interface EmbedderManifest extends ManifestBase {
   alignment: { width: number; height: number; template: [number, number][] };
   /** `sum`: embed the crop and its mirror and add them before normalising (MobileFaceNet's protocol). */
   flipAugmentation: 'none' | 'sum';
-  /** Default verification threshold on squared L2 distance between unit embeddings, and where it came from. */
-  threshold: { squaredDistance: number; source: string };
+  /** Default decision threshold on squared L2 distance between unit embeddings, and where it came from. */
+  threshold: {
+    squaredDistance: number;
+    source: string;
+    /** False-accept rate the default was chosen for. */
+    far?: number;
+    /** Measured thresholds (and true-accept rates) per false-accept rate. */
+    falseAcceptRates?: Record<string, { squaredDistance: number; tar: number }>;
+    /** Threshold that maximises balanced verification accuracy (LFW 10-fold). */
+    accuracyOptimal?: number;
+  };
 }
 
 export type ModelManifest = DetectorManifest | EmbedderManifest;

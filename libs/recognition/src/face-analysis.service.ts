@@ -5,6 +5,7 @@ import { ModelVersionRepository } from '../../database/src/index.js';
 import {
   DecodedImage, DetectedFace, EmbeddedFace, FacePipeline, ImageDecodeError, ImageDecodeFailure, RgbImage,
 } from '../../inference/src/index.js';
+import { facePipelineOptions } from './face-pipeline.options.js';
 
 /** How to pick one face out of a photo that shows several. */
 export interface FaceSelection {
@@ -36,20 +37,7 @@ export class FaceAnalysisService implements OnModuleInit, OnApplicationShutdown 
 
   async onModuleInit(): Promise<void> {
     const started = performance.now();
-    const { models, detection, limits } = this.config;
-    this.engine = await FacePipeline.create(
-      {
-        modelDir: models.dir,
-        manifestDir: models.manifestDir,
-        detectorId: models.detector,
-        embedderId: models.embedder,
-        session: { executionProviders: models.executionProviders, intraOpThreads: models.intraOpThreads },
-        embedBatchSize: models.embedBatchSize,
-        detection,
-        limits: { maxBytes: limits.maxUploadBytes, maxPixels: limits.maxImagePixels },
-      },
-      this.logger,
-    );
+    this.engine = await FacePipeline.create(facePipelineOptions(this.config), this.logger);
     for (const manifest of [this.engine.detector.manifest, this.engine.embedder.manifest]) {
       await this.modelVersions.upsert({
         id: manifest.id,

@@ -50,15 +50,15 @@ export class GalleryService {
   }
 
   async deleteGallery(id: string): Promise<DeletionResult> {
-    const labels = await this.galleries.delete(id);
+    const { faceCount, labels } = await this.galleries.delete(id);
     this.index.remove(labels);
-    return { id, deletedFaces: labels.length };
+    return { id, deletedFaces: faceCount };
   }
 
   async deleteIdentity(id: string): Promise<DeletionResult> {
-    const { labels } = await this.identities.delete(id);
+    const { faceCount, labels } = await this.identities.delete(id);
     this.index.remove(labels);
-    return { id, deletedFaces: new Set(labels.map((l) => l.label)).size };
+    return { id, deletedFaces: faceCount };
   }
 
   async deleteFace(id: string): Promise<DeletionResult> {

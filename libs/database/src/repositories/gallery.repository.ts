@@ -41,16 +41,17 @@ export class GalleryRepository {
   }
 
   /** Deletes a gallery with all its identities, faces and embeddings; returns the removed index labels. */
-  async delete(id: string): Promise<EmbeddingLabel[]> {
+  async delete(id: string): Promise<{ faceCount: number; labels: EmbeddingLabel[] }> {
     return this.dataSource.transaction(async (em) => {
       const [labels]: [EmbeddingLabel[], number] = await em.query(
         `DELETE FROM embeddings e USING faces f WHERE e.face_id = f.id AND f.gallery_id = $1
          RETURNING e.id::int8 AS "label", e.model_version_id AS "modelVersionId"`,
         [id],
       );
-      const [, affected] = await em.query('DELETE FROM galleries WHERE id = $1', [id]);
+      const [, faceCount]: [unknown, number] = await em.query('DELETE FROM faces WHERE gallery_id = $1', [id]);
+      const [, affected]: [unknown, number] = await em.query('DELETE FROM galleries WHERE id = $1', [id]);
       if (!affected) throw notFound('Gallery', id);
-      return labels.map((l) => ({ ...l, label: Number(l.label) }));
+      return { faceCount, labels: labels.map((l) => ({ ...l, label: Number(l.label) })) };
     });
   }
 }

@@ -49,7 +49,7 @@ export class IdentityRepository {
   }
 
   /** Deletes the identity with its faces and embeddings; returns the removed index labels. */
-  async delete(id: string): Promise<{ identity: IdentityEntity; labels: EmbeddingLabel[] }> {
+  async delete(id: string): Promise<{ identity: IdentityEntity; faceCount: number; labels: EmbeddingLabel[] }> {
     return this.dataSource.transaction(async (em) => {
       const identity = await em.getRepository(IdentityEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!identity) throw notFound('Identity', id);
@@ -58,8 +58,9 @@ export class IdentityRepository {
          RETURNING e.id AS "label", e.model_version_id AS "modelVersionId"`,
         [id],
       );
+      const [, faceCount]: [unknown, number] = await em.query('DELETE FROM faces WHERE identity_id = $1', [id]);
       await em.query('DELETE FROM identities WHERE id = $1', [id]);
-      return { identity, labels: labels.map((l) => ({ ...l, label: Number(l.label) })) };
+      return { identity, faceCount, labels: labels.map((l) => ({ ...l, label: Number(l.label) })) };
     });
   }
 }
