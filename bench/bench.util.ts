@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { seededRandom } from '../libs/common/src/index.js';
 
 /** Messages for a human go to stderr; stdout carries only the benchmark's JSON result. */
 export const info = (message: string): void => {
@@ -27,18 +28,6 @@ export function parseIntegerFlags<T extends Record<string, number>>(argv: string
     values[name] = value;
   }
   return values as T;
-}
-
-/** mulberry32: tiny, fast, good enough to pick benchmark images reproducibly. Returns [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Fisher–Yates shuffle of a copy. */

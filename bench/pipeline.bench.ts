@@ -2,7 +2,12 @@
 // inference through bare onnxruntime sessions, on a fixed seeded set of real photos.
 // Prints one JSON object on stdout; progress goes to stderr.
 //
-//   npm run bench:pipeline [-- --images 60 --threads 1 --batch 16 --warmup 5 --rounds 3 --seed 20240601]
+//   npm run -s bench:pipeline [-- --images 60 --threads 1 --batch 16 --warmup 5 --rounds 3 --seed 20240601]
+// (-s keeps npm's own banner off stdout, so stdout is exactly the JSON.)
+//
+// Timings are wall-clock on a shared machine: anything else running skews them (loadAverage in
+// the output tells). With --threads > 1 every session's idle intra-op workers spin after a run,
+// which slows the other session and the JS stages in between; this measures that as it is.
 //
 // Env: MODEL_DIR (default ../shared/models), DATASET_DIR (default ../shared/datasets).
 import os from 'node:os';
@@ -16,6 +21,7 @@ import {
   FacePipeline,
   ImageDecodeLimits,
   nonMaximumSuppression,
+  onnxSessionOptions,
   readManifest,
   readModelFile,
   resizeRgb,
@@ -87,7 +93,7 @@ async function main(): Promise<void> {
   info(`images: ${imageCount} (${sources.london} London, ${sources.lfw} LFW), seed ${seed}; threads ${threads}, batch ${batch}, warmup ${warmup}, rounds ${rounds}`);
   info(`models: ${MODEL_DIR}; datasets: ${DATASET_DIR}`);
   const loadBefore = os.loadavg()[0];
-  if (loadBefore > 0.5) info(`note: 1-minute load average is ${loadBefore.toFixed(2)} on ${os.cpus().length} CPUs; other work will skew the timings`);
+  if (loadBefore > os.cpus().length / 2) info(`note: 1-minute load average is ${loadBefore.toFixed(2)} on ${os.cpus().length} CPUs; other work will skew the timings`);
 
   // ---- Sessions: the platform's, and bare ones with the same options and bytes ----------------
   const sessionOptions = { executionProviders: [EXECUTION_PROVIDER], intraOpThreads: threads };
@@ -101,11 +107,7 @@ async function main(): Promise<void> {
   );
   const detectorManifest = await readManifest(MANIFEST_DIR, DETECTOR_ID, 'detector');
   const embedderManifest = await readManifest(MANIFEST_DIR, EMBEDDER_ID, 'embedder');
-  const ortOptions: ort.InferenceSession.SessionOptions = {
-    executionProviders: [EXECUTION_PROVIDER],
-    intraOpNumThreads: threads,
-    graphOptimizationLevel: 'all',
-  };
+  const ortOptions = onnxSessionOptions(EXECUTION_PROVIDER, threads);
   const embedderBytes = await readModelFile(MODEL_DIR, embedderManifest);
   const rawDetector = await ort.InferenceSession.create(await readModelFile(MODEL_DIR, detectorManifest), ortOptions);
   // The platform batches with the rewritten (dynamic-batch) graph and falls back to the file as is.

@@ -1,2 +1,3 @@
 export * from './domain.exception.js';
 export * from './vector.math.js';
+export * from './random.js';

@@ -1,4 +1,5 @@
-import { gaussian, seededRandom } from '../../vector-index/src/synthetic-faces.js';
+import { seededRandom } from '../../common/src/index.js';
+import { gaussian } from '../../vector-index/src/synthetic-faces.js';
 import { accuracyAt, bestThreshold, FoldScoredPair, tenFoldAccuracy } from './ten-fold.js';
 
 const pair = (distance: number, same: boolean) => ({ distance, same });

@@ -1,3 +1,11 @@
+import { l2NormalizeInPlace as normalize, seededRandom } from '../../common/src/index.js';
+
+/** Standard normal sample (Box–Muller). */
+export function gaussian(random: () => number): number {
+  const u = 1 - random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
 /**
  * Seeded face-like vectors for tests and benchmarks. Identities are random centres on the unit
  * sphere; a sample is the centre plus isotropic Gaussian noise, renormalised. With the default
@@ -5,30 +13,6 @@
  * strangers ≈ 0 — the statistics of docs/vector-index-facts.md. Keep them fixed: easier data
  * would flatter the index.
  */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-export function gaussian(random: () => number): number {
-  const u = 1 - random();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
-
-function normalize(v: Float32Array): Float32Array {
-  let s = 0;
-  for (const x of v) s += x * x;
-  const n = Math.sqrt(s) || 1;
-  for (let i = 0; i < v.length; i++) v[i] /= n;
-  return v;
-}
-
 export class SyntheticFaces {
   private readonly random: () => number;
   readonly centres: Float32Array[] = [];
