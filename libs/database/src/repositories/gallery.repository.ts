@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { DomainException, ErrorCode, notFound } from '../../../common/src/index.js';
 import { GalleryEntity } from '../entities/index.js';
-import { decodeCursor, Page, PageRequest, toPage } from './pagination.js';
+import { Page, PageRequest, paginate } from './pagination.js';
 import { EmbeddingLabel } from './embedding.repository.js';
 
 const UNIQUE_VIOLATION = '23505';
@@ -29,15 +29,8 @@ export class GalleryRepository {
     return gallery;
   }
 
-  async list(page: PageRequest): Promise<Page<GalleryEntity>> {
-    const query = this.dataSource.getRepository(GalleryEntity).createQueryBuilder('g');
-    const total = await query.getCount();
-    if (page.after) {
-      const c = decodeCursor(page.after);
-      query.where('(g.created_at, g.id) > (:createdAt, :id)', c);
-    }
-    const rows = await query.orderBy('g.created_at', 'ASC').addOrderBy('g.id', 'ASC').take(page.first + 1).getMany();
-    return toPage(rows, page.first, total);
+  list(page: PageRequest): Promise<Page<GalleryEntity>> {
+    return paginate(this.dataSource.getRepository(GalleryEntity).createQueryBuilder('g'), 'g', page);
   }
 
   /** Deletes a gallery with all its identities, faces and embeddings; returns the removed index labels. */

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { notFound } from '../../../common/src/index.js';
 import { FaceEntity, IdentityEntity } from '../entities/index.js';
 import { EmbeddingLabel } from './embedding.repository.js';
-import { decodeCursor, Page, PageRequest, toPage } from './pagination.js';
+import { Page, PageRequest, paginate } from './pagination.js';
 
 @Injectable()
 export class IdentityRepository {
@@ -27,12 +27,9 @@ export class IdentityRepository {
     return new Map(rows.map((r) => [r.id, r]));
   }
 
-  async list(galleryId: string, page: PageRequest): Promise<Page<IdentityEntity>> {
+  list(galleryId: string, page: PageRequest): Promise<Page<IdentityEntity>> {
     const query = this.dataSource.getRepository(IdentityEntity).createQueryBuilder('i').where('i.gallery_id = :galleryId', { galleryId });
-    const total = await query.getCount();
-    if (page.after) query.andWhere('(i.created_at, i.id) > (:createdAt, :id)', decodeCursor(page.after));
-    const rows = await query.orderBy('i.created_at', 'ASC').addOrderBy('i.id', 'ASC').take(page.first + 1).getMany();
-    return toPage(rows, page.first, total);
+    return paginate(query, 'i', page);
   }
 
   async faces(identityId: string): Promise<FaceEntity[]> {

@@ -1,3 +1,4 @@
+import { SelectQueryBuilder } from 'typeorm';
 import { DomainException, ErrorCode } from '../../../common/src/index.js';
 
 export interface PageRequest {
@@ -41,4 +42,16 @@ export function toPage<T extends { createdAt: Date; id: string }>(rows: T[], fir
     endCursor: nodes.length ? encodeCursor(nodes[nodes.length - 1]) : null,
     hasNextPage: rows.length > first,
   };
+}
+
+/** One page of `query` (alias `alias`, with created_at and id columns) in (created_at, id) order. */
+export async function paginate<T extends { createdAt: Date; id: string }>(
+  query: SelectQueryBuilder<T>,
+  alias: string,
+  page: PageRequest,
+): Promise<Page<T>> {
+  const totalCount = await query.getCount();
+  if (page.after) query.andWhere(`(${alias}.created_at, ${alias}.id) > (:createdAt, :id)`, decodeCursor(page.after));
+  const rows = await query.orderBy(`${alias}.created_at`, 'ASC').addOrderBy(`${alias}.id`, 'ASC').take(page.first + 1).getMany();
+  return toPage(rows, page.first, totalCount);
 }
