@@ -14,9 +14,9 @@ const ENROLL = `mutation($input: FaceEnrollInput!) {
   enrollFace(input: $input) { identityCreated identity { id externalId displayName } faces { id score box { x y width height } landmarks { x y } } }
 }`;
 const IDENTIFY = `query($input: IdentifyInput!) {
-  identify(input: $input) { threshold modelVersion faces { score decision box { x y width height } candidates { identity { externalId displayName } similarity distance faceId } } }
+  identify(input: $input) { threshold far modelVersion faces { score decision box { x y width height } candidates { identity { externalId displayName } similarity distance faceId } } }
 }`;
-const VERIFY = 'query($input: VerifyInput!) { verify(input: $input) { same distance similarity threshold matchedFaceId faceA { score } faceB { score } } }';
+const VERIFY = 'query($input: VerifyInput!) { verify(input: $input) { same distance similarity threshold far matchedFaceId faceA { score } faceB { score } } }';
 const DETECT = 'query($input: FaceDetectInput!) { detectFaces(input: $input) { imageWidth imageHeight faces { score box { x y width height } landmarks { x y } } } }';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
@@ -118,6 +118,20 @@ describe('GraphQL API over HTTP (end to end)', () => {
 
       const enrolled = await api.request(VERIFY, { input: { imageABase64: b64(await readFile(lisaPhoto(3))), galleryId, externalId: 'lisa' } });
       expect(enrolled.data!.verify).toMatchObject({ same: true, faceB: null, matchedFaceId: expect.any(String) });
+    });
+
+    it('decides at a calibrated false-accept rate, the default one, or a raw threshold, and says which', async () => {
+      const probe = b64(await photo('smiling_front', 3));
+      const byDefault = (await api.request(IDENTIFY, { input: { galleryId, imageBase64: probe } })).data!.identify;
+      expect(byDefault).toMatchObject({ far: 0.0001 });
+      const loose = (await api.request(IDENTIFY, { input: { galleryId, imageBase64: probe, far: 0.01 } })).data!.identify;
+      expect(loose.far).toBe(0.01);
+      expect(loose.threshold).toBeGreaterThan(byDefault.threshold);
+      const raw = (await api.request(IDENTIFY, { input: { galleryId, imageBase64: probe, threshold: 0.5, far: 0.01 } })).data!.identify;
+      expect(raw).toMatchObject({ threshold: 0.5, far: null });
+      const verified = (await api.request(VERIFY, { input: { imageABase64: probe, imageBBase64: b64(await photo('neutral_front', 3)), far: 0.001 } })).data!.verify;
+      expect(verified).toMatchObject({ same: true, far: 0.001 });
+      await expectRejected('VALIDATION', () => api.request(IDENTIFY, { input: { galleryId, imageBase64: probe, far: 0.000001 } }));
     });
 
     it('detects faces with boxes, five landmarks and scores', async () => {

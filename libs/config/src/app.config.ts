@@ -11,6 +11,8 @@ export class AppConfig {
   };
   readonly detection: { scoreThreshold: number; nmsIou: number; maxSide: number };
   readonly limits: { maxUploadBytes: number; maxImagePixels: number; maxK: number };
+  /** False-accept rate of the default decision threshold. */
+  readonly defaultFar: number;
   readonly index: { m: number; efConstruction: number; efSearch: number; exactSearchMaxFaces: number };
   readonly logLevel: string;
 
@@ -32,6 +34,7 @@ export class AppConfig {
     };
     this.detection = { scoreThreshold: env.DETECTOR_SCORE_THRESHOLD, nmsIou: env.DETECTOR_NMS_IOU, maxSide: env.DETECTOR_MAX_SIDE };
     this.limits = { maxUploadBytes: env.MAX_UPLOAD_BYTES, maxImagePixels: env.MAX_IMAGE_PIXELS, maxK: env.IDENTIFY_MAX_K };
+    this.defaultFar = env.DEFAULT_FAR;
     this.index = {
       m: env.HNSW_M, efConstruction: env.HNSW_EF_CONSTRUCTION, efSearch: env.HNSW_EF_SEARCH,
       exactSearchMaxFaces: env.EXACT_SEARCH_MAX_FACES,

@@ -96,6 +96,14 @@ export class EnvironmentVariables {
   @Type(() => Number) @IsInt() @Min(0)
   EXACT_SEARCH_MAX_FACES = 2000;
 
+  /**
+   * False-accept rate whose calibrated threshold decides MATCH / same when a request names neither
+   * `threshold` nor `far`. 1e-4: in identification each enrolled identity is one more chance to
+   * falsely match a stranger, so the per-comparison rate must be small.
+   */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  DEFAULT_FAR = 0.0001;
+
   /** Upper bound of `k` in identify. */
   @Type(() => Number) @IsInt() @Min(1) @Max(1000)
   IDENTIFY_MAX_K = 100;

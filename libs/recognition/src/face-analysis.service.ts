@@ -5,6 +5,7 @@ import { ModelVersionRepository } from '../../database/src/index.js';
 import {
   DecodedImage, DetectedFace, EmbeddedFace, FacePipeline, ImageDecodeError, ImageDecodeFailure, RgbImage,
 } from '../../inference/src/index.js';
+import { DecisionThreshold, resolveThreshold, ThresholdRequest } from './decision-threshold.js';
 import { facePipelineOptions } from './face-pipeline.options.js';
 
 /** How to pick one face out of a photo that shows several. */
@@ -67,9 +68,9 @@ export class FaceAnalysisService implements OnModuleInit, OnApplicationShutdown 
     return this.engine.embedder.dimension;
   }
 
-  /** The embedder's default verification threshold (squared L2 between unit vectors). */
-  get threshold(): number {
-    return this.engine.embedder.manifest.threshold.squaredDistance;
+  /** The decision threshold for a request (raw threshold, target FAR, or the configured default FAR). */
+  decisionThreshold(request: ThresholdRequest): DecisionThreshold {
+    return resolveThreshold(this.engine.embedder.manifest.threshold, request, this.config.defaultFar);
   }
 
   get cropTemplate(): string {

@@ -41,6 +41,8 @@ export interface IdentifiedFace extends DetectedFace {
 export interface IdentifyResult {
   faces: IdentifiedFace[];
   threshold: number;
+  /** False-accept rate the threshold was calibrated for; null when the caller gave a raw threshold. */
+  far: number | null;
   modelVersion: string;
   imageWidth: number;
   imageHeight: number;
@@ -56,6 +58,7 @@ export interface Verification {
   distance: number;
   similarity: number;
   threshold: number;
+  far: number | null;
   modelVersion: string;
   faceA: VerifiedFace;
   /** Absent when B was an enrolled identity. */

@@ -12,13 +12,15 @@ export interface IdentifyQuery {
   galleryId: string;
   image: Uint8Array;
   k: number;
-  /** Squared-distance threshold; the model's calibrated default when absent. */
+  /** Squared-distance threshold, or a target false-accept rate; the configured default FAR when neither. */
   threshold?: number | null;
+  far?: number | null;
 }
 
 export type VerifyQuery = {
   imageA: Uint8Array;
   threshold?: number | null;
+  far?: number | null;
 } & ({ imageB: Uint8Array } | { galleryId: string; externalId: string });
 
 /** Verification compares the largest face of each photo, as cloud APIs do for their source image. */
@@ -48,7 +50,7 @@ export class SearchService {
   async identify(query: IdentifyQuery): Promise<IdentifyResult> {
     const k = this.checkK(query.k);
     await this.galleries.get(query.galleryId);
-    const threshold = query.threshold ?? this.analysis.threshold;
+    const { squaredDistance: threshold, far } = this.analysis.decisionThreshold(query);
     const { image, faces } = await this.analysis.analyzeAll(query.image);
     const hitsPerFace = faces.map((face) => this.index.searchIdentities(query.galleryId, face.embedding, k));
     const identities = await this.identities.findByIds([...new Set(hitsPerFace.flat().map((h) => h.identityId))]);
@@ -64,12 +66,12 @@ export class SearchService {
       const decision = candidates.length > 0 && candidates[0].distance <= threshold ? MatchDecision.MATCH : MatchDecision.UNKNOWN;
       return { box: face.box, landmarks: face.landmarks, score: face.score, decision, candidates };
     });
-    return { faces: identified, threshold, modelVersion: this.analysis.embedderId, imageWidth: image.width, imageHeight: image.height };
+    return { faces: identified, threshold, far, modelVersion: this.analysis.embedderId, imageWidth: image.width, imageHeight: image.height };
   }
 
   /** Are these the same person? B is a second photo or an enrolled identity (its closest face counts). */
   async verify(query: VerifyQuery): Promise<Verification> {
-    const threshold = query.threshold ?? this.analysis.threshold;
+    const { squaredDistance: threshold, far } = this.analysis.decisionThreshold(query);
     const { face: a } = await this.analysis.analyzeOne(query.imageA, LARGEST);
     let similarity: number;
     let faceB: VerifiedFace | null = null;
@@ -96,6 +98,7 @@ export class SearchService {
       distance,
       similarity,
       threshold,
+      far,
       modelVersion: this.analysis.embedderId,
       faceA: { box: a.box, score: a.score },
       faceB,

@@ -33,6 +33,7 @@ export class FaceResolver {
       image: this.images.read(input.image, input.imageBase64, 'image'),
       k: input.k,
       threshold: input.threshold,
+      far: input.far,
     });
   }
 
@@ -44,8 +45,8 @@ export class FaceResolver {
       throw new DomainException(ErrorCode.VALIDATION, 'Give image B, or galleryId with externalId, not both');
     }
     const query: VerifyQuery = againstIdentity
-      ? { imageA, galleryId: input.galleryId!, externalId: input.externalId!, threshold: input.threshold }
-      : { imageA, imageB: this.images.read(input.imageB, input.imageBBase64, 'imageB'), threshold: input.threshold };
+      ? { imageA, galleryId: input.galleryId!, externalId: input.externalId!, threshold: input.threshold, far: input.far }
+      : { imageA, imageB: this.images.read(input.imageB, input.imageBBase64, 'imageB'), threshold: input.threshold, far: input.far };
     return this.search.verify(query);
   }
 

@@ -55,9 +55,13 @@ export class IdentifyInput extends ImageInput {
   @Min(1)
   k = 5;
 
-  @Field(() => Float, { nullable: true, description: 'Squared-distance threshold for MATCH; the model default when absent.' })
+  @Field(() => Float, { nullable: true, description: 'Squared-distance threshold for MATCH; wins over far.' })
   @IsOptional() @Min(0) @Max(4)
   threshold?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Target false-accept rate (e.g. 0.001), mapped to the model\'s calibrated threshold; the server default (DEFAULT_FAR) when neither this nor threshold is given.' })
+  @IsOptional() @Min(0) @Max(1)
+  far?: number | null;
 }
 
 @InputType()
@@ -81,7 +85,11 @@ export class VerifyInput {
   @Field(() => String, { nullable: true }) @IsOptional() @IsString()
   externalId?: string | null;
 
-  @Field(() => Float, { nullable: true, description: 'Squared-distance threshold; the model default when absent.' })
+  @Field(() => Float, { nullable: true, description: 'Squared-distance threshold; wins over far.' })
   @IsOptional() @Min(0) @Max(4)
   threshold?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Target false-accept rate (e.g. 0.001), mapped to the model\'s calibrated threshold; the server default (DEFAULT_FAR) when neither this nor threshold is given.' })
+  @IsOptional() @Min(0) @Max(1)
+  far?: number | null;
 }

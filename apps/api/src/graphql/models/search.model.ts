@@ -40,6 +40,7 @@ export class IdentifiedFaceModel extends DetectedFaceModel {
 export class IdentifyResultModel {
   @Field(() => [IdentifiedFaceModel], { description: 'One entry per detected face.' }) faces: IdentifiedFaceModel[];
   @Field(() => Float, { description: 'Squared-distance threshold used for the decisions.' }) threshold: number;
+  @Field(() => Float, { nullable: true, description: 'False-accept rate that threshold was calibrated for (null for a raw threshold).' }) far: number | null;
   @Field() modelVersion: string;
   @Field(() => Int) imageWidth: number;
   @Field(() => Int) imageHeight: number;
@@ -57,6 +58,7 @@ export class VerificationModel {
   @Field(() => Float) distance: number;
   @Field(() => Float) similarity: number;
   @Field(() => Float) threshold: number;
+  @Field(() => Float, { nullable: true, description: 'False-accept rate that threshold was calibrated for (null for a raw threshold).' }) far: number | null;
   @Field() modelVersion: string;
   @Field(() => VerifiedFaceModel, { description: 'The face compared in image A (its largest).' }) faceA: VerifiedFaceModel;
   @Field(() => VerifiedFaceModel, { nullable: true }) faceB: VerifiedFaceModel | null;
