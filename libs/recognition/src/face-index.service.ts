@@ -87,25 +87,10 @@ export class FaceIndexService implements OnApplicationBootstrap {
     }
   }
 
-  /** Nearest faces of one gallery, most similar first. */
-  searchFaces(galleryId: string, vector: Float32Array, k: number): FaceHit[] {
-    return this.index.search(vector, k, galleryId).map((hit) => ({ ...hit, ...this.owners.get(hit.label)! }));
-  }
-
-  /**
-   * Nearest identities of one gallery, each represented by its best face, best first. Faces are
-   * over-fetched so that an identity with many enrolled photos cannot crowd out the others.
-   */
+  /** Nearest identities of one gallery, each represented by its best face, best first. */
   searchIdentities(galleryId: string, vector: Float32Array, k: number): FaceHit[] {
-    const gallerySize = this.index.partitionSize(galleryId);
-    let fetch = Math.min(gallerySize, k * 4);
-    for (;;) {
-      const best = new Map<string, FaceHit>();
-      for (const hit of this.searchFaces(galleryId, vector, fetch)) {
-        if (!best.has(hit.identityId)) best.set(hit.identityId, hit);
-      }
-      if (best.size >= k || fetch >= gallerySize) return [...best.values()].slice(0, k);
-      fetch = Math.min(gallerySize, fetch * 4);
-    }
+    return this.index
+      .searchGroups(vector, k, galleryId, (label) => this.owners.get(label)!.identityId)
+      .map((hit) => ({ ...hit, ...this.owners.get(hit.label)! }));
   }
 }

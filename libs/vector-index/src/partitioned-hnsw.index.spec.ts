@@ -71,6 +71,28 @@ describe('PartitionedHnswIndex', () => {
     expect(hnsw.partitionSize('p')).toBe(100);
   });
 
+  it('finds k distinct groups even when one group owns the nearest vectors', () => {
+    const faces = new SyntheticFaces(DIM, 10, 11);
+    const index = new PartitionedHnswIndex({ ...options, exactSearchMaxSize: 0 });
+    const groupOf = new Map<number, string>();
+    let label = 0;
+    // Identity 0 has 60 samples, identities 1..9 one each: a plain top-k would be all identity 0.
+    for (let i = 0; i < 60; i++, label++) {
+      index.add(label, faces.sample(0), 'p');
+      groupOf.set(label, 'id0');
+    }
+    for (let id = 1; id < 10; id++, label++) {
+      index.add(label, faces.sample(id), 'p');
+      groupOf.set(label, `id${id}`);
+    }
+    const hits = index.searchGroups(faces.sample(0), 5, 'p', (l) => groupOf.get(l)!);
+    const groups = hits.map((h) => groupOf.get(h.label));
+    expect(groups).toHaveLength(5);
+    expect(new Set(groups).size).toBe(5);
+    expect(groups[0]).toBe('id0');
+    expect(hits.map((h) => h.similarity)).toEqual([...hits.map((h) => h.similarity)].sort((a, b) => b - a));
+  });
+
   it('grows past its initial capacity and rejects duplicates and wrong dimensions', () => {
     const faces = new SyntheticFaces(DIM, 10, 5);
     const index = new PartitionedHnswIndex({ ...options, initialCapacity: 16 });

@@ -87,6 +87,25 @@ export class PartitionedHnswIndex {
     return true;
   }
 
+  /**
+   * Up to `k` nearest groups (e.g. identities) of `partition`, each represented by its most similar
+   * vector, best first. Vectors are over-fetched so that a group with many vectors cannot crowd out
+   * the others; the fetch grows until k groups are found or the partition is exhausted.
+   */
+  searchGroups(query: ArrayLike<number>, k: number, partition: string, groupOf: (label: number) => string): SearchHit[] {
+    const partitionSize = this.partitionSize(partition);
+    let fetch = Math.min(partitionSize, k * 4);
+    for (;;) {
+      const best = new Map<string, SearchHit>();
+      for (const hit of this.search(query, fetch, partition)) {
+        const group = groupOf(hit.label);
+        if (!best.has(group)) best.set(group, hit);
+      }
+      if (best.size >= k || fetch >= partitionSize) return [...best.values()].slice(0, k);
+      fetch = Math.min(partitionSize, fetch * 4);
+    }
+  }
+
   /** Up to `k` nearest vectors of `partition`, most similar first. */
   search(query: ArrayLike<number>, k: number, partition: string): SearchHit[] {
     checkDimension(query, this.options.dimension);
