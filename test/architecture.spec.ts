@@ -11,7 +11,7 @@ const ALLOWED: Record<string, string[]> = {
   'libs/config': ['libs/common'],
   'libs/inference': ['libs/common'],
   'libs/vector-index': ['libs/common'],
-  'libs/evaluation': ['libs/common', 'libs/inference'],
+  'libs/evaluation': ['libs/common', 'libs/inference', 'libs/vector-index'],
   'libs/database': ['libs/common', 'libs/config', 'migrations'],
   'libs/recognition': ['libs/common', 'libs/config', 'libs/database', 'libs/inference', 'libs/vector-index'],
   'apps/api': ['libs/common', 'libs/config', 'libs/recognition'],
