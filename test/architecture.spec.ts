@@ -15,7 +15,7 @@ const ALLOWED: Record<string, string[]> = {
   'libs/database': ['libs/common', 'libs/config', 'migrations'],
   'libs/recognition': ['libs/common', 'libs/config', 'libs/database', 'libs/inference', 'libs/vector-index'],
   'apps/api': ['libs/common', 'libs/config', 'libs/recognition'],
-  'apps/cli': ['libs/common', 'libs/config', 'libs/database', 'libs/inference', 'libs/evaluation', 'libs/recognition'],
+  'apps/cli': ['libs/common', 'libs/config', 'libs/database', 'libs/inference', 'libs/vector-index', 'libs/evaluation', 'libs/recognition'],
 };
 const ENGINES = ['libs/common', 'libs/inference', 'libs/vector-index', 'libs/evaluation'];
 const ROOT = resolve('.');

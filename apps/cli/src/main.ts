@@ -1,10 +1,11 @@
 import 'reflect-metadata';
-import { InvalidEnvironmentError, loadConfig } from '../../../libs/config/src/index.js';
+import { loadConfig } from '../../../libs/config/src/index.js';
 import { calibrateThresholdCommand } from './commands/calibrate-threshold.command.js';
-import { CliCommand, parseArgs, UsageError } from './commands/command.js';
+import { CliCommand, isUserError, parseArgs, UsageError } from './commands/command.js';
 import { migrateCommand } from './commands/migrate.command.js';
+import { qualityReportCommand } from './commands/quality-report.command.js';
 
-const COMMANDS: CliCommand[] = [migrateCommand, calibrateThresholdCommand];
+const COMMANDS: CliCommand[] = [migrateCommand, calibrateThresholdCommand, qualityReportCommand];
 
 function usage(): string {
   return ['Usage: npm run cli -- <command> [options]', '', ...COMMANDS.map((c) => `  ${c.usage.padEnd(48)} ${c.summary}`)].join('\n');
@@ -26,7 +27,11 @@ async function main(argv: string[]): Promise<number> {
       console.error(`${error.message}\n\nUsage: npm run cli -- ${command.usage}`);
       return 2;
     }
-    console.error(error instanceof InvalidEnvironmentError ? error.message : error);
+    if (isUserError(error)) {
+      console.error(`${command.name}: ${error.message}`);
+      return 2;
+    }
+    console.error(error);
     return 1;
   }
 }

@@ -7,6 +7,8 @@ export enum ErrorCode {
   IMAGE_TOO_LARGE = 'IMAGE_TOO_LARGE',
   NO_FACE = 'NO_FACE',
   MULTIPLE_FACES = 'MULTIPLE_FACES',
+  /** The face fails the enrollment quality gate (details: reasons and measures). */
+  LOW_QUALITY = 'LOW_QUALITY',
   NOT_FOUND = 'NOT_FOUND',
   ALREADY_EXISTS = 'ALREADY_EXISTS',
   VALIDATION = 'VALIDATION',

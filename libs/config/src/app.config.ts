@@ -14,6 +14,9 @@ export class AppConfig {
   /** False-accept rate of the default decision threshold. */
   readonly defaultFar: number;
   readonly index: { m: number; efConstruction: number; efSearch: number; exactSearchMaxFaces: number };
+  readonly quality: {
+    minInterocularDistance: number; minSharpness: number; maxYaw: number; maxPitch: number; maxRoll: number; minDetectorScore: number;
+  };
   readonly logLevel: string;
 
   constructor(env: EnvironmentVariables) {
@@ -38,6 +41,11 @@ export class AppConfig {
     this.index = {
       m: env.HNSW_M, efConstruction: env.HNSW_EF_CONSTRUCTION, efSearch: env.HNSW_EF_SEARCH,
       exactSearchMaxFaces: env.EXACT_SEARCH_MAX_FACES,
+    };
+    this.quality = {
+      minInterocularDistance: env.QUALITY_MIN_INTEROCULAR, minSharpness: env.QUALITY_MIN_SHARPNESS,
+      maxYaw: env.QUALITY_MAX_YAW, maxPitch: env.QUALITY_MAX_PITCH, maxRoll: env.QUALITY_MAX_ROLL,
+      minDetectorScore: env.QUALITY_MIN_DETECTOR_SCORE,
     };
     this.logLevel = env.LOG_LEVEL;
   }

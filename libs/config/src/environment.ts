@@ -108,6 +108,37 @@ export class EnvironmentVariables {
   @Type(() => Number) @IsInt() @Min(1) @Max(1000)
   IDENTIFY_MAX_K = 100;
 
+  /*
+   * Enrollment quality gate: a face failing any of these is refused with LOW_QUALITY (identify and
+   * detectFaces only report the reasons). The defaults refuse only clearly bad faces: 0.7% of the
+   * 7,701 LFW images of pairs.txt, whose pairs then err 8× more often than the rest, and none of the
+   * London portraits (`npm run cli -- quality-report` measures it).
+   */
+
+  /** Smallest distance between the eye landmarks, pixels of the photo (SMALL_FACE). The embedder's crop has 35; the 7 LFW images under 20 are near-profile. */
+  @Type(() => Number) @IsNumber() @Min(0)
+  QUALITY_MIN_INTEROCULAR = 20;
+
+  /** Smallest variance of the Laplacian of the aligned 112×112 grey crop (BLURRY). LFW: median 132, 0.1% quantile 17.5; the 7 images under 15 are visibly out of focus or smeared. */
+  @Type(() => Number) @IsNumber() @Min(0)
+  QUALITY_MIN_SHARPNESS = 15;
+
+  /** Largest head turn, degrees, estimated from the landmarks (EXTREME_POSE). 45: beyond it the far eye starts to hide (0.6% of LFW). */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(90)
+  QUALITY_MAX_YAW = 45;
+
+  /** Largest nod up or down, degrees, estimated from the landmarks (EXTREME_POSE). Above every LFW (27) and London (14) face. */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(90)
+  QUALITY_MAX_PITCH = 35;
+
+  /** Largest tilt of the eye line, degrees (EXTREME_POSE). Alignment undoes roll; beyond 45 the landmarks themselves get unreliable. */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(180)
+  QUALITY_MAX_ROLL = 45;
+
+  /** Smallest detector score (LOW_CONFIDENCE): between DETECTOR_SCORE_THRESHOLD and this, a face is reported but not enrolled. LFW's lowest is 0.88. */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  QUALITY_MIN_DETECTOR_SCORE = 0.75;
+
   @IsIn(['error', 'warn', 'log', 'debug', 'verbose'])
   LOG_LEVEL = 'log';
 }

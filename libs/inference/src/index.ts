@@ -8,3 +8,4 @@ export * from './image/image.decoder.js';
 export * from './image/rgb-image.js';
 export * from './model.manifest.js';
 export * from './onnx/onnx-session.factory.js';
+export * from './quality/face-quality.js';

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { DomainException, ErrorCode } from '../../common/src/index.js';
 import { FaceRepository } from '../../database/src/index.js';
 import { encodePng } from '../../inference/src/index.js';
 import { FaceAnalysisService, FaceSelection } from './face-analysis.service.js';
@@ -23,10 +24,20 @@ export class EnrollmentService {
   /**
    * Detects and embeds the chosen face, then stores identity, face, crop and embedding in one
    * transaction; the index learns of it only after the commit (a crash in between is healed by the
-   * rebuild at boot). Nothing is written when any step before the commit fails.
+   * rebuild at boot). Nothing is written when any step before the commit fails, the quality gate
+   * included: a face too small, blurry, turned away or doubtful is refused with LOW_QUALITY.
    */
   async enrollFace(command: EnrollFaceCommand): Promise<EnrollmentResult> {
     const { image, face } = await this.analysis.analyzeOne(command.image, command);
+    const quality = this.analysis.assessQuality(image, face);
+    if (quality.reasons.length > 0) {
+      const { reasons, ...measures } = quality;
+      throw new DomainException(
+        ErrorCode.LOW_QUALITY,
+        `The face is not good enough to enroll (${reasons.join(', ')}); use a sharper, larger, more frontal photo`,
+        { reasons, quality: measures },
+      );
+    }
     const enrolled = await this.faces.enroll({
       galleryId: command.galleryId,
       externalId: command.externalId,
@@ -52,6 +63,10 @@ export class EnrollmentService {
       faceId: enrolled.face.id,
       vector: face.embedding,
     });
-    return { identity: enrolled.identity, identityCreated: enrolled.identityCreated, faces: [toFaceRecord(enrolled.face)] };
+    return {
+      identity: enrolled.identity,
+      identityCreated: enrolled.identityCreated,
+      faces: [{ ...toFaceRecord(enrolled.face), quality }],
+    };
   }
 }

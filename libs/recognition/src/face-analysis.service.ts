@@ -3,10 +3,12 @@ import { DomainException, ErrorCode } from '../../common/src/index.js';
 import { AppConfig } from '../../config/src/index.js';
 import { ModelVersionRepository } from '../../database/src/index.js';
 import {
-  DecodedImage, DetectedFace, EmbeddedFace, FacePipeline, ImageDecodeError, ImageDecodeFailure, RgbImage,
+  assessFaceQuality, DecodedImage, DetectedFace, EmbeddedFace, FacePipeline, ImageDecodeError, ImageDecodeFailure,
+  qualityFailures, RgbImage,
 } from '../../inference/src/index.js';
 import { DecisionThreshold, resolveThreshold, ThresholdRequest } from './decision-threshold.js';
 import { facePipelineOptions } from './face-pipeline.options.js';
+import { FaceQualityReport } from './recognition.types.js';
 
 /** How to pick one face out of a photo that shows several. */
 export interface FaceSelection {
@@ -102,6 +104,12 @@ export class FaceAnalysisService implements OnModuleInit, OnApplicationShutdown 
     const { image, faces } = await this.detect(bytes);
     const [face] = await this.engine.embedFaces(image, [selectFace(faces, selection)]);
     return { image, face };
+  }
+
+  /** Quality of a face of `image` (from its aligned crop, aligned here unless embedded) against the configured gate. */
+  assessQuality(image: RgbImage, face: DetectedFace | EmbeddedFace): FaceQualityReport {
+    const quality = assessFaceQuality(face, 'crop' in face ? face.crop : this.engine.align(image, face));
+    return { ...quality, reasons: qualityFailures(quality, this.config.quality) };
   }
 
   embedCrops(crops: RgbImage[]): Promise<Float32Array[]> {

@@ -1,9 +1,20 @@
 import { FaceEntity, IdentityEntity } from '../../database/src/index.js';
-import { Box, DetectedFace, Point } from '../../inference/src/index.js';
+import { Box, DetectedFace, FaceQuality, Point, QualityReason } from '../../inference/src/index.js';
+
+export { QualityReason };
 
 export enum MatchDecision {
   MATCH = 'MATCH',
   UNKNOWN = 'UNKNOWN',
+}
+
+/** A face's quality measures and the gate's reasons to refuse it under the configured thresholds (empty: passes). */
+export interface FaceQualityReport extends FaceQuality {
+  reasons: QualityReason[];
+}
+
+export interface AssessedFace extends DetectedFace {
+  quality: FaceQualityReport;
 }
 
 export interface FaceRecord {
@@ -15,6 +26,8 @@ export interface FaceRecord {
   landmarks: Point[];
   sourceSha256: string;
   createdAt: Date;
+  /** Measured at enrollment; not stored, so null when read back. */
+  quality: FaceQualityReport | null;
 }
 
 export interface EnrollmentResult {
@@ -33,7 +46,7 @@ export interface IdentityCandidate {
   distance: number;
 }
 
-export interface IdentifiedFace extends DetectedFace {
+export interface IdentifiedFace extends AssessedFace {
   decision: MatchDecision;
   candidates: IdentityCandidate[];
 }
@@ -70,7 +83,7 @@ export interface Verification {
 export interface DetectionResult {
   imageWidth: number;
   imageHeight: number;
-  faces: DetectedFace[];
+  faces: AssessedFace[];
 }
 
 export function toFaceRecord(face: FaceEntity): FaceRecord {
@@ -85,5 +98,6 @@ export function toFaceRecord(face: FaceEntity): FaceRecord {
     landmarks,
     sourceSha256: face.sourceSha256,
     createdAt: face.createdAt,
+    quality: null,
   };
 }

@@ -39,13 +39,18 @@ export class SearchService {
 
   async detectFaces(image: Uint8Array): Promise<DetectionResult> {
     const { image: decoded, faces } = await this.analysis.detect(image);
-    return { imageWidth: decoded.width, imageHeight: decoded.height, faces };
+    return {
+      imageWidth: decoded.width,
+      imageHeight: decoded.height,
+      faces: faces.map((face) => ({ ...face, quality: this.analysis.assessQuality(decoded, face) })),
+    };
   }
 
   /**
    * Open-set identification of every face in the photo: candidates are the k nearest identities of
    * the gallery; the decision is MATCH only if the best is within the threshold, so a stranger comes
-   * back UNKNOWN instead of as their nearest enrolled look-alike.
+   * back UNKNOWN instead of as their nearest enrolled look-alike. Faces failing the quality gate are
+   * still searched; their `quality.reasons` say why the answer deserves less trust.
    */
   async identify(query: IdentifyQuery): Promise<IdentifyResult> {
     const k = this.checkK(query.k);
@@ -64,7 +69,9 @@ export class SearchService {
           distance: squaredDistanceFromCosine(hit.similarity),
         }));
       const decision = candidates.length > 0 && candidates[0].distance <= threshold ? MatchDecision.MATCH : MatchDecision.UNKNOWN;
-      return { box: face.box, landmarks: face.landmarks, score: face.score, decision, candidates };
+      return {
+        box: face.box, landmarks: face.landmarks, score: face.score, quality: this.analysis.assessQuality(image, face), decision, candidates,
+      };
     });
     return { faces: identified, threshold, far, modelVersion: this.analysis.embedderId, imageWidth: image.width, imageHeight: image.height };
   }

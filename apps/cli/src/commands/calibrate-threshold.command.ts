@@ -1,12 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { dot, squaredDistanceFromCosine } from '../../../../libs/common/src/index.js';
-import {
-  calibrateFalseAcceptRates, FarCalibration, parseLfwPairs, pickSubjectFace, tenFoldAccuracy,
-} from '../../../../libs/evaluation/src/index.js';
-import { DecodedImage, EmbedderManifest, FacePipeline } from '../../../../libs/inference/src/index.js';
+import { calibrateFalseAcceptRates, FarCalibration, tenFoldAccuracy } from '../../../../libs/evaluation/src/index.js';
+import { DatasetError, defaultLfwDir, embedSubjectFaces, readLfwDataset, scorePairs } from '../../../../libs/evaluation/src/lfw-embedder.js';
+import { EmbedderManifest, FacePipeline } from '../../../../libs/inference/src/index.js';
 import { facePipelineOptions } from '../../../../libs/recognition/src/index.js';
 import { CliCommand, numberFlag, stringFlag, UsageError } from './command.js';
 
@@ -16,8 +13,6 @@ export const CALIBRATION_SOURCE =
 /** False-accept rates reported; the one named by --far (default 1e-4) becomes the shipped default. */
 const REPORTED_FARS = [1e-2, 1e-3, 1e-4];
 const DEFAULT_FAR = 1e-4;
-
-const PROGRESS_EVERY = 500;
 
 export interface CalibrationReport {
   model: string;
@@ -54,68 +49,23 @@ export const calibrateThresholdCommand: CliCommand = {
   async run(args, config) {
     const defaultFar = numberFlag(args, 'far', DEFAULT_FAR);
     if (!(defaultFar > 0 && defaultFar < 1)) throw new UsageError('--far must be between 0 and 1');
-    const lfwDir = resolve(stringFlag(args, 'lfw', join(process.env.DATASET_DIR || '../shared/datasets', 'lfw')));
-    const pairsPath = join(lfwDir, 'pairs.txt');
-    const imageDir = join(lfwDir, 'lfw-deepfunneled');
-    for (const path of [pairsPath, imageDir]) {
-      if (!existsSync(path)) {
-        throw new UsageError(
-          `LFW is not where it should be: ${path} is missing. Pass --lfw DIR (the folder holding pairs.txt and ` +
-            'lfw-deepfunneled/) or set DATASET_DIR to the folder holding lfw/.',
-        );
-      }
-    }
-    const pairs = parseLfwPairs(await readFile(pairsPath, 'utf8'));
+    const lfwDir = resolve(stringFlag(args, 'lfw', defaultLfwDir()));
+    const { imageDir, pairs } = await readLfwDataset(lfwDir).catch((error: unknown) => {
+      throw error instanceof DatasetError ? new UsageError(error.message) : error;
+    });
     const images = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
+    const pathOf = (relative: string) => join(imageDir, relative);
 
     const logger = new Logger('calibrate');
     const pipeline = await FacePipeline.create(facePipelineOptions(config), logger);
-    const embeddings = new Map<string, Float32Array>();
-    let undetected = 0;
-    try {
-      const alignment = pipeline.embedder.manifest.alignment;
-      const started = performance.now();
-      const decode = async (relative: string): Promise<DecodedImage> => {
-        const path = join(imageDir, relative);
-        try {
-          return await pipeline.decode(await readFile(path));
-        } catch (error) {
-          throw new Error(`Cannot read LFW image ${path}: ${(error as Error).message}`);
-        }
-      };
-      // Decode (libvips, off the main thread) one image ahead of the ONNX work.
-      let next = decode(images[0]);
-      for (let i = 0; i < images.length; i++) {
-        const image = await next;
-        if (i + 1 < images.length) {
-          next = decode(images[i + 1]);
-          next.catch(() => undefined); // surfaced when awaited
-        }
-        const { face, detected } = pickSubjectFace(image, await pipeline.detect(image), alignment);
-        if (!detected) undetected++;
-        const [embedded] = await pipeline.embedFaces(image, [face]);
-        embeddings.set(images[i], embedded.embedding);
-        const done = i + 1;
-        if (done % PROGRESS_EVERY === 0 || done === images.length) {
-          const seconds = (performance.now() - started) / 1000;
-          process.stderr.write(
-            `calibrate: ${done}/${images.length} images, ${(done / seconds).toFixed(1)} images/s, ${undetected} without a detected face\n`,
-          );
-        }
-      }
-    } finally {
-      await pipeline.release();
-    }
+    const { embeddings, undetected } = await embedSubjectFaces(pipeline, images.map(pathOf), { label: 'calibrate' })
+      .finally(() => pipeline.release());
 
-    const scored = pairs.map((p) => ({
-      fold: p.fold,
-      same: p.same,
-      distance: squaredDistanceFromCosine(dot(embeddings.get(p.a)!, embeddings.get(p.b)!)),
-    }));
+    const scored = scorePairs(pairs, embeddings, pathOf);
     const result = tenFoldAccuracy(scored);
     const fars = [...new Set([...REPORTED_FARS, defaultFar])].sort((a, b) => b - a);
     const falseAccept = calibrateFalseAcceptRates(
-      images.map((image) => ({ identity: image.split('/')[0], embedding: embeddings.get(image)! })),
+      images.map((image) => ({ identity: image.split('/')[0], embedding: embeddings.get(pathOf(image))! })),
       fars,
     );
     const model = pipeline.embedder.manifest.id;

@@ -1,4 +1,6 @@
-import { AppConfig } from '../../../../libs/config/src/index.js';
+import { AppConfig, InvalidEnvironmentError } from '../../../../libs/config/src/index.js';
+import { DatasetError, LfwPairsFormatError, TsvPairsFormatError } from '../../../../libs/evaluation/src/index.js';
+import { ModelFileError } from '../../../../libs/inference/src/index.js';
 
 /** A CLI command: `npm run cli -- <name> [--flag value …]`. Its result is printed as JSON on the last line. */
 export interface CliCommand {
@@ -14,6 +16,11 @@ export interface ParsedArgs {
 }
 
 export class UsageError extends Error {}
+
+/** Input and setup problems: reported as one line with exit code 2, without a stack. */
+export const USER_ERRORS = [UsageError, DatasetError, LfwPairsFormatError, TsvPairsFormatError, ModelFileError, InvalidEnvironmentError];
+
+export const isUserError = (error: unknown): error is Error => USER_ERRORS.some((type) => error instanceof type);
 
 export function parseArgs(argv: string[]): ParsedArgs {
   const positional: string[] = [];

@@ -1,5 +1,6 @@
 import { Field, Float, ID, Int, ObjectType } from '@nestjs/graphql';
 import { BoxModel, PointModel } from './geometry.model.js';
+import { FaceQualityModel } from './quality.model.js';
 
 @ObjectType('Face', { description: 'An enrolled face. Its aligned crop is stored; the source photo is not.' })
 export class FaceModel {
@@ -12,6 +13,8 @@ export class FaceModel {
   landmarks: PointModel[];
   @Field({ description: 'sha256 of the uploaded photo.' }) sourceSha256: string;
   @Field() createdAt: Date;
+  @Field(() => FaceQualityModel, { nullable: true, description: 'Measured at enrollment: in the enrollFace answer only, not stored (null afterwards).' })
+  quality: FaceQualityModel | null;
 }
 
 @ObjectType('Identity', { description: 'A person in a gallery, known by the caller\'s externalId.' })

@@ -2,6 +2,7 @@ import { Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/gra
 import { MatchDecision } from '../../../../../libs/recognition/src/index.js';
 import { BoxModel, PointModel } from './geometry.model.js';
 import { IdentityModel } from './identity.model.js';
+import { FaceQualityModel } from './quality.model.js';
 
 registerEnumType(MatchDecision, {
   name: 'MatchDecision',
@@ -13,6 +14,7 @@ export class DetectedFaceModel {
   @Field(() => BoxModel) box: BoxModel;
   @Field(() => [PointModel]) landmarks: PointModel[];
   @Field(() => Float) score: number;
+  @Field(() => FaceQualityModel) quality: FaceQualityModel;
 }
 
 @ObjectType('DetectionResult')

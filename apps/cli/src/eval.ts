@@ -1,0 +1,232 @@
+import 'reflect-metadata';
+import { ConsoleLogger, Logger, LogLevel } from '@nestjs/common';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { AppConfig, loadConfig } from '../../../libs/config/src/index.js';
+import { DEFAULT_EMBEDDING_CACHE_DIR } from '../../../libs/evaluation/src/embedding-cache.js';
+import {
+  DatasetError, defaultLfwDir, embedSubjectFaces, formatDuration, openSubjectEmbeddingCache, readLfwDataset, scorePairs,
+} from '../../../libs/evaluation/src/lfw-embedder.js';
+import { LfwPair } from '../../../libs/evaluation/src/lfw-pairs.js';
+import { areaUnderCurve, renderRocPng, rocCurve, valAtFar, ValAtFar } from '../../../libs/evaluation/src/roc.js';
+import { tenFoldAccuracy, TenFoldResult } from '../../../libs/evaluation/src/ten-fold.js';
+import { parseTsvPairs } from '../../../libs/evaluation/src/tsv-pairs.js';
+import { FacePipeline } from '../../../libs/inference/src/index.js';
+import { facePipelineOptions } from '../../../libs/recognition/src/index.js';
+import { CliCommand, isUserError, ParsedArgs, parseArgs, stringFlag, UsageError } from './commands/command.js';
+import { lfwIdentification, lfwIdentificationSummary, listLfwImages } from './lfw-identification.js';
+
+/** FARs at which VAL is reported (FaceNet reports VAL@1e-3). */
+const REPORTED_FARS = [1e-2, 1e-3];
+const DEFAULT_OUT_DIR = 'eval-out';
+
+/** The `--json` line. */
+interface EvalReport {
+  accuracy: number;
+  stdErr: number;
+  auc: number;
+  valAtFar: Record<string, number>;
+  undetected: number;
+  pairs: number;
+  model: string;
+  foldThresholds: number[];
+  rocPng: string;
+}
+
+interface Evaluation {
+  report: EvalReport;
+  dataset: string;
+  images: number;
+  tenFold: TenFoldResult;
+  vals: ValAtFar[];
+}
+
+/** What a command prints: `report` as the `--json` line, `summary` for people. */
+interface EvalOutput {
+  report: object;
+  summary: string;
+}
+
+interface EvalCommand extends Omit<CliCommand, 'run'> {
+  flags: string[];
+  run(args: ParsedArgs, config: AppConfig): Promise<EvalOutput>;
+}
+
+const COMMON_FLAGS = ['model', 'json', 'out', 'cache', 'no-cache'];
+
+const lfwCommand: EvalCommand = {
+  name: 'lfw',
+  summary: 'LFW View 2 (pairs.txt): 10-fold accuracy, AUC, VAL@FAR, ROC plot',
+  usage: 'lfw [--model ID] [--json] [--out DIR] [--lfw DIR] [--cache DIR | --no-cache]',
+  flags: [...COMMON_FLAGS, 'lfw'],
+  async run(args, config) {
+    const { imageDir, pairs } = await readLfwDataset(resolve(stringFlag(args, 'lfw', defaultLfwDir())));
+    return verificationOutput(await evaluate(args, config, { dataset: 'LFW View 2', plotName: 'lfw', pairs, pathOf: (relative) => join(imageDir, relative) }));
+  },
+};
+
+const pairsCommand: EvalCommand = {
+  name: 'pairs',
+  summary: 'The same protocol on your photos: TSV lines pathA<TAB>pathB<TAB>same(1|0)<TAB>fold(1..10)',
+  usage: 'pairs --pairs FILE [--root DIR] [--model ID] [--json] [--out DIR] [--cache DIR | --no-cache]',
+  flags: [...COMMON_FLAGS, 'pairs', 'root'],
+  async run(args, config) {
+    if (!args.flags.has('pairs')) throw new UsageError('--pairs FILE is required');
+    const file = resolve(stringFlag(args, 'pairs'));
+    if (!existsSync(file)) throw new DatasetError(`Pairs file ${file} does not exist`);
+    const root = resolve(stringFlag(args, 'root', dirname(file)));
+    const pairs = parseTsvPairs(await readFile(file, 'utf8'), file);
+    for (const pair of pairs) {
+      for (const path of [pair.a, pair.b]) {
+        if (!existsSync(resolve(root, path))) throw new DatasetError(`${file} line ${pair.line}: ${resolve(root, path)} does not exist`);
+      }
+    }
+    const name = basename(file, extname(file));
+    return verificationOutput(await evaluate(args, config, { dataset: name, plotName: name, pairs, pathOf: (path) => resolve(root, path) }));
+  },
+};
+
+const lfwIdentifyCommand: EvalCommand = {
+  name: 'lfw-identify',
+  summary: 'Open-set identification on all of LFW: rank-1 and DIR at FPIR, HNSW next to brute force',
+  usage: 'lfw-identify [--model ID] [--json] [--lfw DIR] [--cache DIR | --no-cache]',
+  flags: ['model', 'json', 'cache', 'no-cache', 'lfw'],
+  async run(args, config) {
+    const { imageDir } = await readLfwDataset(resolve(stringFlag(args, 'lfw', defaultLfwDir())));
+    const paths = await listLfwImages(imageDir);
+    const { embeddings, undetected, manifest } = await embedImages(args, config, paths.map((p) => join(imageDir, p)));
+    const byRelative = new Map(paths.map((p) => [p, embeddings.get(join(imageDir, p))!]));
+    const report = lfwIdentification(paths, byRelative, manifest, config, undetected);
+    return { report, summary: lfwIdentificationSummary(report) };
+  },
+};
+
+const COMMANDS = [lfwCommand, pairsCommand, lfwIdentifyCommand];
+
+const verificationOutput = (evaluation: Evaluation): EvalOutput => ({ report: evaluation.report, summary: summary(evaluation) });
+
+/** Embeds `images` through the API's pipeline (subject face, cached) and releases the pipeline. */
+async function embedImages(args: ParsedArgs, config: AppConfig, images: string[]) {
+  const options = { ...facePipelineOptions(config), embedderId: stringFlag(args, 'model', config.models.embedder) };
+  if (args.flags.has('cache') && args.flags.has('no-cache')) throw new UsageError('--cache and --no-cache exclude each other');
+  const cacheDir = args.flags.has('no-cache') ? undefined : stringFlag(args, 'cache', DEFAULT_EMBEDDING_CACHE_DIR);
+  const logger = new Logger('eval');
+  const pipeline = await FacePipeline.create(options, logger);
+  const cache = cacheDir === undefined ? undefined : openSubjectEmbeddingCache(cacheDir, pipeline, options.detection);
+  if (cache) logger.log(`Embedding cache ${cache.path} (${cache.size} embeddings)`);
+  const embedded = await embedSubjectFaces(pipeline, images, { cache, label: 'eval' }).finally(async () => {
+    cache?.close();
+    await pipeline.release();
+  });
+  return { ...embedded, manifest: pipeline.embedder.manifest };
+}
+
+/**
+ * The LFW protocol on any pairs: each distinct image embedded once through the API's pipeline
+ * (subject face, centre-crop fallback, cached), 10-fold accuracy, and the ROC over all pairs.
+ */
+async function evaluate(
+  args: ParsedArgs,
+  config: AppConfig,
+  { dataset, plotName, pairs, pathOf }: { dataset: string; plotName: string; pairs: readonly LfwPair[]; pathOf: (path: string) => string },
+): Promise<Evaluation> {
+  const outDir = stringFlag(args, 'out', DEFAULT_OUT_DIR);
+  const images = [...new Set(pairs.flatMap((p) => [pathOf(p.a), pathOf(p.b)]))];
+  const { embeddings, undetected, manifest } = await embedImages(args, config, images);
+
+  const scored = scorePairs(pairs, embeddings, pathOf);
+  const tenFold = tenFoldAccuracy(scored);
+  const roc = rocCurve(scored);
+  const auc = areaUnderCurve(roc);
+  const vals = REPORTED_FARS.map((far) => valAtFar(roc, far));
+  const model = manifest.id;
+  const rocPng = join(outDir, `${plotName}-roc-${model}.png`);
+  await renderRocPng(
+    [{ label: `${model}: accuracy ${percent(tenFold.accuracy)}, AUC ${auc.toFixed(4)}`, points: roc }],
+    rocPng,
+    { title: `${dataset} ROC, ${pairs.length} pairs` },
+  );
+  return {
+    report: {
+      accuracy: tenFold.accuracy,
+      stdErr: tenFold.stdErr,
+      auc,
+      valAtFar: Object.fromEntries(vals.map((v) => [String(v.far), v.val])),
+      undetected,
+      pairs: pairs.length,
+      model,
+      foldThresholds: tenFold.foldThresholds,
+      rocPng,
+    },
+    dataset,
+    images: images.length,
+    tenFold,
+    vals,
+  };
+}
+
+const percent = (v: number, digits = 2) => `${(100 * v).toFixed(digits)}%`;
+
+function summary({ report, dataset, images, tenFold, vals }: Evaluation): string {
+  return [
+    `${report.model} on ${dataset}: ${report.pairs} pairs, ${images} images, ${tenFold.foldAccuracies.length} folds`,
+    `  accuracy         ${percent(report.accuracy)} ± ${percent(report.stdErr)} (mean ± standard error of the folds)`,
+    `  fold accuracies  ${tenFold.foldAccuracies.map((a) => percent(a)).join(' ')}`,
+    `  fold thresholds  ${report.foldThresholds.map((t) => t.toFixed(4)).join(' ')} (squared L2; mean ${tenFold.threshold.toFixed(4)})`,
+    `  AUC              ${report.auc.toFixed(5)}`,
+    ...vals.map(
+      (v) => `  VAL@FAR ${String(v.far).padEnd(8)} ${percent(v.val)} (threshold ${v.threshold.toFixed(4)}, FAR reached ${percent(v.actualFar, 3)}; over all pairs)`,
+    ),
+    `  undetected       ${report.undetected} of ${images} images (fallback: a centre crop of half the shorter side; their pairs are kept)`,
+    `  ROC              ${report.rocPng}`,
+  ].join('\n');
+}
+
+/** Nest's console logger, but everything on stderr: stdout carries only the result. */
+class StderrLogger extends ConsoleLogger {
+  protected override printMessages(messages: unknown[], context?: string, logLevel?: LogLevel, _stream?: 'stdout' | 'stderr', errorStack?: unknown, params?: Record<string, unknown>): void {
+    super.printMessages(messages, context, logLevel, 'stderr', errorStack, params);
+  }
+}
+
+function usage(): string {
+  return ['Usage: npm run eval -- <command> [options]', ...COMMANDS.map((c) => `  ${c.usage}\n      ${c.summary}`)].join('\n');
+}
+
+function checkFlags(command: EvalCommand, args: ParsedArgs): void {
+  if (args.positional.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args.positional[0])}`);
+  for (const [flag, value] of args.flags) {
+    if (!command.flags.includes(flag)) throw new UsageError(`unknown flag --${flag} (${command.usage})`);
+    if ((flag === 'json' || flag === 'no-cache') && value !== true) throw new UsageError(`--${flag} takes no value, got ${JSON.stringify(value)}`);
+  }
+}
+
+
+async function main(argv: string[]): Promise<number> {
+  Logger.overrideLogger(new StderrLogger({ colors: process.stderr.isTTY === true }));
+  const [name, ...rest] = argv;
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    console.error(name ? `eval: unknown command ${JSON.stringify(name)}; expected ${COMMANDS.map((c) => c.name).join(' or ')}` : usage());
+    return 2;
+  }
+  const started = performance.now();
+  try {
+    const args = parseArgs(rest);
+    checkFlags(command, args);
+    const evaluation = await command.run(args, loadConfig());
+    console.error(`eval ${command.name}: done in ${formatDuration((performance.now() - started) / 1000)}`);
+    console.log(args.flags.has('json') ? JSON.stringify(evaluation.report) : evaluation.summary);
+    return 0;
+  } catch (error) {
+    if (isUserError(error)) {
+      console.error(`eval ${command.name}: ${(error as Error).message.replace(/\s*\n\s*/g, '; ')}`);
+      return 2;
+    }
+    console.error(error);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));
