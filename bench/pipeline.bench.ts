@@ -52,7 +52,7 @@ const EMBED_ITERATIONS = 8;
 const DETECTOR_ID = 'yunet-n';
 const EMBEDDER_ID = 'mobilefacenet-128';
 /** The platform's defaults (libs/config/src/environment.ts). */
-const DETECTION: DetectionOptions = { scoreThreshold: 0.6, nmsIou: 0.3, maxSide: 640 };
+const DETECTION: DetectionOptions = { scoreThreshold: 0.6, nmsIou: 0.3, maxSide: 640, minSide: 0 };
 const LIMITS: ImageDecodeLimits = { maxBytes: 15 * 1024 * 1024, maxPixels: 40_000_000 };
 const EXECUTION_PROVIDER = 'cpu';
 

@@ -4,6 +4,7 @@ import { APP_FILTER } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ConfigModule } from '../../../libs/config/src/index.js';
 import { RecognitionModule } from '../../../libs/recognition/src/index.js';
+import { ClusterResolver } from './graphql/cluster.resolver.js';
 import { DomainExceptionFilter } from './graphql/domain-exception.filter.js';
 import { FaceResolver } from './graphql/face.resolver.js';
 import { GalleryResolver, IdentityResolver } from './graphql/gallery.resolver.js';
@@ -27,6 +28,6 @@ import { ImageInputReader } from './upload/image-input.reader.js';
     }),
   ],
   controllers: [HealthController],
-  providers: [GalleryResolver, IdentityResolver, FaceResolver, ImageInputReader, { provide: APP_FILTER, useClass: DomainExceptionFilter }],
+  providers: [GalleryResolver, IdentityResolver, FaceResolver, ClusterResolver, ImageInputReader, { provide: APP_FILTER, useClass: DomainExceptionFilter }],
 })
 export class ApiModule {}

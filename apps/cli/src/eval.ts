@@ -4,17 +4,16 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { AppConfig, loadConfig } from '../../../libs/config/src/index.js';
-import { DEFAULT_EMBEDDING_CACHE_DIR } from '../../../libs/evaluation/src/embedding-cache.js';
 import {
-  DatasetError, defaultLfwDir, embedSubjectFaces, formatDuration, openSubjectEmbeddingCache, readLfwDataset, scorePairs,
+  DatasetError, defaultLfwDir, formatDuration, readLfwDataset, scorePairs,
 } from '../../../libs/evaluation/src/lfw-embedder.js';
 import { LfwPair } from '../../../libs/evaluation/src/lfw-pairs.js';
 import { areaUnderCurve, renderRocPng, rocCurve, valAtFar, ValAtFar } from '../../../libs/evaluation/src/roc.js';
 import { tenFoldAccuracy, TenFoldResult } from '../../../libs/evaluation/src/ten-fold.js';
 import { parseTsvPairs } from '../../../libs/evaluation/src/tsv-pairs.js';
-import { FacePipeline } from '../../../libs/inference/src/index.js';
-import { facePipelineOptions } from '../../../libs/recognition/src/index.js';
-import { CliCommand, isUserError, ParsedArgs, parseArgs, stringFlag, UsageError } from './commands/command.js';
+import { CliCommand, isUserError, numberFlag, ParsedArgs, parseArgs, stringFlag, UsageError } from './commands/command.js';
+import { lfwClustering, lfwClusteringSummary, multiImageIdentities, renderClusterContactSheet } from './lfw-clustering.js';
+import { embedImages } from './embed-images.js';
 import { lfwIdentification, lfwIdentificationSummary, listLfwImages } from './lfw-identification.js';
 
 /** FARs at which VAL is reported (FaceNet reports VAL@1e-3). */
@@ -95,32 +94,35 @@ const lfwIdentifyCommand: EvalCommand = {
   async run(args, config) {
     const { imageDir } = await readLfwDataset(resolve(stringFlag(args, 'lfw', defaultLfwDir())));
     const paths = await listLfwImages(imageDir);
-    const { embeddings, undetected, manifest } = await embedImages(args, config, paths.map((p) => join(imageDir, p)));
+    const { embeddings, undetected, manifest } = await embedImages(args, config, paths.map((p) => join(imageDir, p)), 'eval');
     const byRelative = new Map(paths.map((p) => [p, embeddings.get(join(imageDir, p))!]));
     const report = lfwIdentification(paths, byRelative, manifest, config, undetected);
     return { report, summary: lfwIdentificationSummary(report) };
   },
 };
 
-const COMMANDS = [lfwCommand, pairsCommand, lfwIdentifyCommand];
+const lfwClusterCommand: EvalCommand = {
+  name: 'lfw-cluster',
+  summary: 'Clustering of the LFW identities with two or more images: pairwise and BCubed precision/recall, contact sheet',
+  usage: 'lfw-cluster [--far RATE] [--model ID] [--json] [--out DIR] [--lfw DIR] [--cache DIR | --no-cache]',
+  flags: [...COMMON_FLAGS, 'lfw', 'far'],
+  async run(args, config) {
+    const { imageDir } = await readLfwDataset(resolve(stringFlag(args, 'lfw', defaultLfwDir())));
+    const paths = multiImageIdentities(await listLfwImages(imageDir));
+    const { embeddings, manifest } = await embedImages(args, config, paths.map((p) => join(imageDir, p)), 'eval');
+    const byRelative = new Map(paths.map((p) => [p, embeddings.get(join(imageDir, p))!]));
+    const clustering = lfwClustering(paths, byRelative, manifest, config, numberFlag(args, 'far', config.defaultFar));
+    const contactSheet = join(stringFlag(args, 'out', DEFAULT_OUT_DIR), `lfw-clusters-${manifest.id}.png`);
+    await renderClusterContactSheet(clustering, (p) => join(imageDir, p), contactSheet);
+    const report = { ...clustering.report, contactSheet };
+    return { report, summary: lfwClusteringSummary(report) };
+  },
+};
+
+const COMMANDS = [lfwCommand, pairsCommand, lfwIdentifyCommand, lfwClusterCommand];
 
 const verificationOutput = (evaluation: Evaluation): EvalOutput => ({ report: evaluation.report, summary: summary(evaluation) });
 
-/** Embeds `images` through the API's pipeline (subject face, cached) and releases the pipeline. */
-async function embedImages(args: ParsedArgs, config: AppConfig, images: string[]) {
-  const options = { ...facePipelineOptions(config), embedderId: stringFlag(args, 'model', config.models.embedder) };
-  if (args.flags.has('cache') && args.flags.has('no-cache')) throw new UsageError('--cache and --no-cache exclude each other');
-  const cacheDir = args.flags.has('no-cache') ? undefined : stringFlag(args, 'cache', DEFAULT_EMBEDDING_CACHE_DIR);
-  const logger = new Logger('eval');
-  const pipeline = await FacePipeline.create(options, logger);
-  const cache = cacheDir === undefined ? undefined : openSubjectEmbeddingCache(cacheDir, pipeline, options.detection);
-  if (cache) logger.log(`Embedding cache ${cache.path} (${cache.size} embeddings)`);
-  const embedded = await embedSubjectFaces(pipeline, images, { cache, label: 'eval' }).finally(async () => {
-    cache?.close();
-    await pipeline.release();
-  });
-  return { ...embedded, manifest: pipeline.embedder.manifest };
-}
 
 /**
  * The LFW protocol on any pairs: each distinct image embedded once through the API's pipeline
@@ -133,7 +135,7 @@ async function evaluate(
 ): Promise<Evaluation> {
   const outDir = stringFlag(args, 'out', DEFAULT_OUT_DIR);
   const images = [...new Set(pairs.flatMap((p) => [pathOf(p.a), pathOf(p.b)]))];
-  const { embeddings, undetected, manifest } = await embedImages(args, config, images);
+  const { embeddings, undetected, manifest } = await embedImages(args, config, images, 'eval');
 
   const scored = scorePairs(pairs, embeddings, pathOf);
   const tenFold = tenFoldAccuracy(scored);

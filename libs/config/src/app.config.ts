@@ -9,7 +9,7 @@ export class AppConfig {
     dir: string; manifestDir: string; detector: string; embedder: string;
     executionProviders: string[]; intraOpThreads: number; embedBatchSize: number;
   };
-  readonly detection: { scoreThreshold: number; nmsIou: number; maxSide: number };
+  readonly detection: { scoreThreshold: number; nmsIou: number; maxSide: number; minSide: number };
   readonly limits: { maxUploadBytes: number; maxImagePixels: number; maxK: number };
   /** False-accept rate of the default decision threshold. */
   readonly defaultFar: number;
@@ -35,7 +35,7 @@ export class AppConfig {
       intraOpThreads: env.ORT_INTRA_OP_THREADS,
       embedBatchSize: env.EMBED_BATCH_SIZE,
     };
-    this.detection = { scoreThreshold: env.DETECTOR_SCORE_THRESHOLD, nmsIou: env.DETECTOR_NMS_IOU, maxSide: env.DETECTOR_MAX_SIDE };
+    this.detection = { scoreThreshold: env.DETECTOR_SCORE_THRESHOLD, nmsIou: env.DETECTOR_NMS_IOU, maxSide: env.DETECTOR_MAX_SIDE, minSide: env.DETECTOR_MIN_SIDE };
     this.limits = { maxUploadBytes: env.MAX_UPLOAD_BYTES, maxImagePixels: env.MAX_IMAGE_PIXELS, maxK: env.IDENTIFY_MAX_K };
     this.defaultFar = env.DEFAULT_FAR;
     this.index = {

@@ -1,3 +1,4 @@
+export * from './clustering-metrics.js';
 export * from './embedding-cache.js';
 export * from './false-accept.js';
 export * from './lfw-embedder.js';

@@ -16,7 +16,7 @@ describe('FacePipeline on real models and photos', () => {
       {
         modelDir: MODEL_DIR, manifestDir: MANIFEST_DIR, detectorId: 'yunet-n', embedderId: 'mobilefacenet-128',
         session: { executionProviders: ['cpu'], intraOpThreads: 1 }, embedBatchSize: 8,
-        detection: { scoreThreshold: 0.6, nmsIou: 0.3, maxSide: 640 },
+        detection: { scoreThreshold: 0.6, nmsIou: 0.3, maxSide: 640, minSide: 0 },
         limits: { maxBytes: 15 * 1024 * 1024, maxPixels: 40_000_000 },
       },
       silent,

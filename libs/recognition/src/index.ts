@@ -1,3 +1,4 @@
+export * from './clustering.service.js';
 export * from './decision-threshold.js';
 export * from './enrollment.service.js';
 export * from './face-analysis.service.js';

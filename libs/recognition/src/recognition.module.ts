@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '../../config/src/index.js';
 import { DatabaseModule } from '../../database/src/index.js';
+import { ClusteringService } from './clustering.service.js';
 import { EnrollmentService } from './enrollment.service.js';
 import { FaceAnalysisService } from './face-analysis.service.js';
 import { FaceIndexService } from './face-index.service.js';
@@ -10,7 +11,7 @@ import { SearchService } from './search.service.js';
 /** The domain: joins configuration, storage, inference and the vector index. */
 @Module({
   imports: [ConfigModule, DatabaseModule],
-  providers: [FaceAnalysisService, FaceIndexService, EnrollmentService, SearchService, GalleryService],
-  exports: [FaceAnalysisService, FaceIndexService, EnrollmentService, SearchService, GalleryService],
+  providers: [FaceAnalysisService, FaceIndexService, EnrollmentService, SearchService, GalleryService, ClusteringService],
+  exports: [FaceAnalysisService, FaceIndexService, EnrollmentService, SearchService, GalleryService, ClusteringService],
 })
 export class RecognitionModule {}

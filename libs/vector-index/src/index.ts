@@ -1,3 +1,4 @@
 export * from './brute-force.index.js';
 export * from './partitioned-hnsw.index.js';
 export * from './search-hit.js';
+export * from './clustering/agglomerative-clustering.js';

@@ -2,9 +2,9 @@ import { Logger } from '@nestjs/common';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { calibrateFalseAcceptRates, FarCalibration, tenFoldAccuracy } from '../../../../libs/evaluation/src/index.js';
-import { DatasetError, defaultLfwDir, embedSubjectFaces, readLfwDataset, scorePairs } from '../../../../libs/evaluation/src/lfw-embedder.js';
-import { EmbedderManifest, FacePipeline } from '../../../../libs/inference/src/index.js';
-import { facePipelineOptions } from '../../../../libs/recognition/src/index.js';
+import { DatasetError, defaultLfwDir, readLfwDataset, scorePairs } from '../../../../libs/evaluation/src/lfw-embedder.js';
+import { EmbedderManifest } from '../../../../libs/inference/src/index.js';
+import { embedImages } from '../embed-images.js';
 import { CliCommand, numberFlag, stringFlag, UsageError } from './command.js';
 
 export const CALIBRATION_SOURCE =
@@ -28,6 +28,8 @@ export interface CalibrationReport {
   falseAccept: FarCalibration;
   /** The false-accept rate whose threshold is shipped as the default decision threshold. */
   defaultFar: number;
+  /** Detector input sizing the embeddings were made with (it moves the thresholds). */
+  detection: { minSide: number; maxSide: number };
   date: string;
   source: string;
 }
@@ -45,7 +47,7 @@ export interface CalibrationReport {
 export const calibrateThresholdCommand: CliCommand = {
   name: 'calibrate-threshold',
   summary: "Measure LFW 10-fold accuracy and derive the embedder's threshold (--write: into its manifest)",
-  usage: 'calibrate-threshold [--lfw DIR] [--far 0.0001] [--write]',
+  usage: 'calibrate-threshold [--lfw DIR] [--far 0.0001] [--write] [--model ID] [--cache DIR | --no-cache]',
   async run(args, config) {
     const defaultFar = numberFlag(args, 'far', DEFAULT_FAR);
     if (!(defaultFar > 0 && defaultFar < 1)) throw new UsageError('--far must be between 0 and 1');
@@ -57,9 +59,7 @@ export const calibrateThresholdCommand: CliCommand = {
     const pathOf = (relative: string) => join(imageDir, relative);
 
     const logger = new Logger('calibrate');
-    const pipeline = await FacePipeline.create(facePipelineOptions(config), logger);
-    const { embeddings, undetected } = await embedSubjectFaces(pipeline, images.map(pathOf), { label: 'calibrate' })
-      .finally(() => pipeline.release());
+    const { embeddings, undetected, manifest } = await embedImages(args, config, images.map(pathOf), 'calibrate');
 
     const scored = scorePairs(pairs, embeddings, pathOf);
     const result = tenFoldAccuracy(scored);
@@ -68,7 +68,7 @@ export const calibrateThresholdCommand: CliCommand = {
       images.map((image) => ({ identity: image.split('/')[0], embedding: embeddings.get(pathOf(image))! })),
       fars,
     );
-    const model = pipeline.embedder.manifest.id;
+    const model = manifest.id;
     const report: CalibrationReport = {
       model,
       pairs: pairs.length,
@@ -80,6 +80,7 @@ export const calibrateThresholdCommand: CliCommand = {
       threshold: result.threshold,
       falseAccept,
       defaultFar,
+      detection: { minSide: config.detection.minSide, maxSide: config.detection.maxSide },
       date: new Date().toISOString().slice(0, 10),
       source: CALIBRATION_SOURCE,
     };
@@ -112,6 +113,7 @@ async function writeThreshold(manifestDir: string, report: CalibrationReport): P
       `Default = threshold at FAR ${report.defaultFar} over all ${report.falseAccept.impostorPairs} cross-identity pairs of the ` +
       `${report.images} LFW images in pairs.txt (TAR ${(100 * chosen.tar).toFixed(2)}% over ${report.falseAccept.genuinePairs} same-identity pairs). ` +
       `accuracyOptimal: ${report.source}; 10-fold accuracy ${(100 * report.accuracy).toFixed(2)}% ± ${(100 * report.stdErr).toFixed(2)}%. ` +
+      `Detector input: longest side enlarged to ${report.detection.minSide} / shrunk to ${report.detection.maxSide} px. ` +
       `${report.undetected} of ${report.images} images without a detected face used a centre crop; measured ${report.date}`,
   };
   await writeFile(path, withThreshold(await readFile(path, 'utf8'), threshold));

@@ -1,3 +1,4 @@
+import { DomainException } from '../../../../libs/common/src/index.js';
 import { AppConfig, InvalidEnvironmentError } from '../../../../libs/config/src/index.js';
 import { DatasetError, LfwPairsFormatError, TsvPairsFormatError } from '../../../../libs/evaluation/src/index.js';
 import { ModelFileError } from '../../../../libs/inference/src/index.js';
@@ -18,7 +19,7 @@ export interface ParsedArgs {
 export class UsageError extends Error {}
 
 /** Input and setup problems: reported as one line with exit code 2, without a stack. */
-export const USER_ERRORS = [UsageError, DatasetError, LfwPairsFormatError, TsvPairsFormatError, ModelFileError, InvalidEnvironmentError];
+export const USER_ERRORS = [UsageError, DomainException, DatasetError, LfwPairsFormatError, TsvPairsFormatError, ModelFileError, InvalidEnvironmentError];
 
 export const isUserError = (error: unknown): error is Error => USER_ERRORS.some((type) => error instanceof type);
 

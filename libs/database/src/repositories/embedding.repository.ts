@@ -52,6 +52,18 @@ export class EmbeddingRepository {
     return rows.map(toIndexed);
   }
 
+  /** The gallery's embeddings in one model, in id order; only those of `faceIds` when given (unknown ids are skipped). */
+  async forGallery(galleryId: string, modelVersionId: string, faceIds?: readonly string[]): Promise<IndexedEmbedding[]> {
+    const rows = await this.dataSource.query(
+      `SELECT e.id, f.gallery_id, f.identity_id, e.face_id, e.vector
+         FROM embeddings e JOIN faces f ON f.id = e.face_id
+        WHERE f.gallery_id = $1 AND e.model_version_id = $2 AND ($3::text[] IS NULL OR f.id::text = ANY($3::text[]))
+        ORDER BY e.id`,
+      [galleryId, modelVersionId, faceIds ?? null],
+    );
+    return rows.map(toIndexed);
+  }
+
   async count(modelVersionId: string): Promise<number> {
     const [{ count }] = await this.dataSource.query('SELECT count(*)::int AS count FROM embeddings WHERE model_version_id = $1', [modelVersionId]);
     return count;

@@ -9,8 +9,10 @@ import { decodeYunet, nonMaximumSuppression, YunetStrideOutput } from './yunet.d
 export interface DetectionOptions {
   scoreThreshold: number;
   nmsIou: number;
-  /** Longest side the image is shrunk to before detection; never enlarged. */
+  /** Longest side the image is shrunk to before detection. */
   maxSide: number;
+  /** Longest side a smaller image is enlarged to before detection (0: never enlarge). */
+  minSide: number;
 }
 
 /** YuNet face detector: boxes, 5 landmarks and scores in the source image's pixels, best first. */
@@ -36,10 +38,11 @@ export class FaceDetector {
   }
 
   async detect(image: RgbImage): Promise<DetectedFace[]> {
-    const scale = Math.min(1, this.options.maxSide / Math.max(image.width, image.height));
+    const longest = Math.max(image.width, image.height);
+    const scale = longest < this.options.minSide ? this.options.minSide / longest : Math.min(1, this.options.maxSide / longest);
     const width = Math.max(1, Math.round(image.width * scale));
     const height = Math.max(1, Math.round(image.height * scale));
-    const resized = scale < 1 ? await resizeRgb(image, width, height) : image;
+    const resized = scale !== 1 ? await resizeRgb(image, width, height) : image;
     // The network needs sides that are multiples of 32; pad bottom/right with zeros.
     const multiple = this.manifest.input.sizeMultiple;
     const tensorWidth = Math.ceil(width / multiple) * multiple;
