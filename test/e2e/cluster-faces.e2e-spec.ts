@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { INestApplication } from '@nestjs/common';
-import { ApiModule } from '../../apps/api/src/api.module.js';
-import { configureHttp } from '../../apps/api/src/http.setup.js';
 import { errorCode, GraphqlClient } from '../support/graphql-client.js';
 import { londonPhoto, LondonSet } from '../support/shared-data.js';
-import { bootModule, createTestDatabase, testConfig } from '../support/test-app.js';
+import { createTestDatabase, testConfig } from '../support/test-app.js';
+import { startApiServer } from '../support/api-server.js';
 
 const CREATE_GALLERY = 'mutation($name: String!) { createGallery(input: { name: $name }) { id } }';
 const ENROLL = 'mutation($input: FaceEnrollInput!) { enrollFace(input: $input) { identity { id } faces { id } } }';
@@ -20,10 +19,7 @@ describe('clusterFaces over HTTP (end to end)', () => {
 
   beforeAll(async () => {
     const config = testConfig(await createTestDatabase('e2e_cluster'));
-    app = await bootModule(ApiModule, config);
-    configureHttp(app, config);
-    await app.listen(0, '127.0.0.1');
-    api = new GraphqlClient((await app.getUrl()).replace('[::1]', '127.0.0.1'));
+    ({ app, api } = await startApiServer(config));
     galleryId = (await api.request(CREATE_GALLERY, { name: 'clusters' })).data!.createGallery.id;
     for (const person of [2, 3, 4]) {
       for (const set of ['neutral_front', 'smiling_front'] as LondonSet[]) {

@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { INestApplication } from '@nestjs/common';
-import { ApiModule } from '../../apps/api/src/api.module.js';
-import { configureHttp } from '../../apps/api/src/http.setup.js';
 import { errorCode, GraphqlClient, GraphqlResponse } from '../support/graphql-client.js';
 import { lisaPhoto, londonPhoto } from '../support/shared-data.js';
-import { bootModule, createTestDatabase, rowCounts, testConfig } from '../support/test-app.js';
+import { createTestDatabase, rowCounts, testConfig } from '../support/test-app.js';
 import { noFaceJpeg, noisePng, onePixelPng, pngDeclaring, twoFacesJpeg } from './bad-images.js';
+import { startApiServer } from '../support/api-server.js';
 
 const MAX_UPLOAD_BYTES = 200_000;
 
@@ -32,11 +31,7 @@ describe('GraphQL API over HTTP (end to end)', () => {
   beforeAll(async () => {
     databaseUrl = await createTestDatabase('e2e');
     const config = testConfig(databaseUrl, { MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES), MAX_IMAGE_PIXELS: '25000000' });
-    app = await bootModule(ApiModule, config);
-    configureHttp(app, config);
-    await app.listen(0, '127.0.0.1');
-    baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
-    api = new GraphqlClient(baseUrl);
+    ({ app, api, baseUrl } = await startApiServer(config));
     galleryId = (await api.request(CREATE_GALLERY, { name: 'e2e' })).data!.createGallery.id;
   });
 

@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { INestApplication } from '@nestjs/common';
 import sharp from 'sharp';
-import { ApiModule } from '../../apps/api/src/api.module.js';
-import { configureHttp } from '../../apps/api/src/http.setup.js';
 import { errorCode, GraphqlClient } from '../support/graphql-client.js';
 import { londonPhoto } from '../support/shared-data.js';
-import { bootModule, createTestDatabase, rowCounts, testConfig } from '../support/test-app.js';
+import { createTestDatabase, rowCounts, testConfig } from '../support/test-app.js';
+import { startApiServer } from '../support/api-server.js';
 
 const QUALITY = 'quality { interocularDistance sharpness yaw pitch roll detectorScore reasons }';
 const CREATE_GALLERY = 'mutation($name: String!) { createGallery(input: { name: $name }) { id } }';
@@ -37,10 +36,7 @@ describe('enrollment quality gate (end to end)', () => {
   beforeAll(async () => {
     databaseUrl = await createTestDatabase('e2e_quality');
     const config = testConfig(databaseUrl);
-    app = await bootModule(ApiModule, config);
-    configureHttp(app, config);
-    await app.listen(0, '127.0.0.1');
-    api = new GraphqlClient((await app.getUrl()).replace('[::1]', '127.0.0.1'));
+    ({ app, api } = await startApiServer(config));
     galleryId = (await api.request(CREATE_GALLERY, { name: 'quality' })).data!.createGallery.id;
   });
 
