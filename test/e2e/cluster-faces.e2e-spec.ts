@@ -65,4 +65,19 @@ describe('clusterFaces over HTTP (end to end)', () => {
     expect(response.errors![0].extensions).toMatchObject({ details: { missing: [missing] } });
     expect(errorCode(await api.request(CLUSTER, { input: { galleryId, faceIds: ['not-a-uuid'] } }))).toBe('VALIDATION');
   });
+
+  it('assigns a new photo to the right existing cluster, and a stranger to none', async () => {
+    const ASSIGN = 'query($input: ClusterAssignInput!) { assignFaceToCluster(input: $input) { clusterIndex distance threshold far face { score } } }';
+    // Clusters of the neutral photos only (faces were enrolled neutral first, then smiling, per person).
+    const ids = [...personOf.keys()];
+    const clusters = [[ids[0]], [ids[2]], [ids[4]]]; // persons 2, 3, 4
+    const photo = async (path: string) => (await readFile(path)).toString('base64');
+    const smiling3 = await api.request(ASSIGN, { input: { galleryId, clusters, imageBase64: await photo(londonPhoto('smiling_front', 3)) } });
+    expect(smiling3.errors).toBeUndefined();
+    expect(smiling3.data!.assignFaceToCluster).toMatchObject({ clusterIndex: 1, far: 0.0001 });
+    const stranger = await api.request(ASSIGN, { input: { galleryId, clusters, imageBase64: await photo(londonPhoto('smiling_front', 5)) } });
+    expect(stranger.data!.assignFaceToCluster).toMatchObject({ clusterIndex: null, distance: null });
+    const bad = await api.request(ASSIGN, { input: { galleryId, clusters: [['not-a-uuid']], imageBase64: await photo(londonPhoto('smiling_front', 3)) } });
+    expect(errorCode(bad)).toBe('VALIDATION');
+  });
 });

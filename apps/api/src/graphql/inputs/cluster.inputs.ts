@@ -1,5 +1,6 @@
 import { Field, Float, ID, InputType } from '@nestjs/graphql';
-import { IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { ArrayMinSize, IsArray, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { ImageInput } from './face.inputs.js';
 
 @InputType()
 export class ClusterFacesInput {
@@ -15,6 +16,24 @@ export class ClusterFacesInput {
   threshold?: number | null;
 
   @Field(() => Float, { nullable: true, description: 'Target false-accept rate (e.g. 0.001), mapped to the model\'s calibrated threshold; the server default (DEFAULT_FAR) when neither this nor threshold is given.' })
+  @IsOptional() @Min(0) @Max(1)
+  far?: number | null;
+}
+
+@InputType()
+export class ClusterAssignInput extends ImageInput {
+  @Field(() => ID) @IsUUID()
+  galleryId: string;
+
+  @Field(() => [[ID]], { description: 'Existing clusters as lists of face ids (e.g. from clusterFaces); the answer indexes this list.' })
+  @IsArray() @ArrayMinSize(1)
+  clusters: string[][];
+
+  @Field(() => Float, { nullable: true, description: 'Squared-distance threshold; wins over far.' })
+  @IsOptional() @Min(0) @Max(4)
+  threshold?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Target false-accept rate; the server default (DEFAULT_FAR) when neither is given.' })
   @IsOptional() @Min(0) @Max(1)
   far?: number | null;
 }

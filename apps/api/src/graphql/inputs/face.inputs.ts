@@ -13,7 +13,7 @@ export class GalleryCreateInput {
 
 /** An image given either as a multipart upload or as base64 (exactly one). */
 @InputType({ isAbstract: true })
-abstract class ImageInput {
+export abstract class ImageInput {
   @Field(() => UploadScalar, { nullable: true }) @Allow()
   image?: UploadedFile | null;
 
