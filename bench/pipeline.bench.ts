@@ -16,6 +16,7 @@ import { resolve } from 'node:path';
 import ort from 'onnxruntime-node';
 import {
   decodeYunet,
+  detectorInputSize,
   DetectedFace,
   DetectionOptions,
   FacePipeline,
@@ -52,7 +53,7 @@ const EMBED_ITERATIONS = 8;
 const DETECTOR_ID = 'yunet-n';
 const EMBEDDER_ID = 'mobilefacenet-128';
 /** The platform's defaults (libs/config/src/environment.ts). */
-const DETECTION: DetectionOptions = { scoreThreshold: 0.6, nmsIou: 0.3, maxSide: 640, minSide: 0 };
+const DETECTION: DetectionOptions = { scoreThreshold: 0.6, nmsIou: 0.3, maxSide: 640, minSide: 512 };
 const LIMITS: ImageDecodeLimits = { maxBytes: 15 * 1024 * 1024, maxPixels: 40_000_000 };
 const EXECUTION_PROVIDER = 'cpu';
 
@@ -138,12 +139,10 @@ async function main(): Promise<void> {
   let detectionMismatches = 0;
   for (const imageBytes of bytes) {
     const image = await pipeline.decode(imageBytes);
-    // Same sizing as FaceDetector.detect: shrink to maxSide, pad to the size multiple.
-    const scale = Math.min(1, DETECTION.maxSide / Math.max(image.width, image.height));
-    const width = Math.max(1, Math.round(image.width * scale));
-    const height = Math.max(1, Math.round(image.height * scale));
+    // Same sizing as FaceDetector.detect, then padding to the size multiple.
+    const { scale, width, height } = detectorInputSize(image, DETECTION);
     let t = now();
-    const resized = scale < 1 ? await resizeRgb(image, width, height) : image;
+    const resized = scale !== 1 ? await resizeRgb(image, width, height) : image;
     const detectorResizeMs = now() - t;
     const multiple = detectorManifest.input.sizeMultiple;
     const tensorWidth = Math.ceil(width / multiple) * multiple;

@@ -38,10 +38,7 @@ export class FaceDetector {
   }
 
   async detect(image: RgbImage): Promise<DetectedFace[]> {
-    const longest = Math.max(image.width, image.height);
-    const scale = longest < this.options.minSide ? this.options.minSide / longest : Math.min(1, this.options.maxSide / longest);
-    const width = Math.max(1, Math.round(image.width * scale));
-    const height = Math.max(1, Math.round(image.height * scale));
+    const { scale, width, height } = detectorInputSize(image, this.options);
     const resized = scale !== 1 ? await resizeRgb(image, width, height) : image;
     // The network needs sides that are multiples of 32; pad bottom/right with zeros.
     const multiple = this.manifest.input.sizeMultiple;
@@ -85,3 +82,13 @@ export class FaceDetector {
 }
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+
+/** The size an image is detected at: shrunk to `maxSide`, or enlarged to `minSide` when smaller (before padding). */
+export function detectorInputSize(
+  image: { width: number; height: number },
+  options: Pick<DetectionOptions, 'minSide' | 'maxSide'>,
+): { scale: number; width: number; height: number } {
+  const longest = Math.max(image.width, image.height);
+  const scale = longest < options.minSide ? options.minSide / longest : Math.min(1, options.maxSide / longest);
+  return { scale, width: Math.max(1, Math.round(image.width * scale)), height: Math.max(1, Math.round(image.height * scale)) };
+}
