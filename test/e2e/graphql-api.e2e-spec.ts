@@ -127,6 +127,8 @@ describe('GraphQL API over HTTP (end to end)', () => {
       const verified = (await api.request(VERIFY, { input: { imageABase64: probe, imageBBase64: b64(await photo('neutral_front', 3)), far: 0.001 } })).data!.verify;
       expect(verified).toMatchObject({ same: true, far: 0.001 });
       await expectRejected('VALIDATION', () => api.request(IDENTIFY, { input: { galleryId, imageBase64: probe, far: 0.000001 } }));
+      await expectRejected('VALIDATION', () => api.request(IDENTIFY, { input: { galleryId, imageBase64: probe, far: 2 } }));
+      await expectRejected('VALIDATION', () => api.request(VERIFY, { input: { imageABase64: probe, imageBBase64: probe, threshold: 5 } }));
     });
 
     it('detects faces with boxes, five landmarks and scores', async () => {

@@ -1,9 +1,9 @@
-import { Field, Float, ID, InputType } from '@nestjs/graphql';
-import { ArrayMinSize, IsArray, IsOptional, IsUUID, Max, Min } from 'class-validator';
-import { ImageInput } from './face.inputs.js';
+import { Field, ID, InputType } from '@nestjs/graphql';
+import { ArrayMinSize, IsArray, IsOptional, IsUUID } from 'class-validator';
+import { ImageInput, NoFields, WithDecisionThreshold } from './face.inputs.js';
 
 @InputType()
-export class ClusterFacesInput {
+export class ClusterFacesInput extends WithDecisionThreshold(NoFields) {
   @Field(() => ID) @IsUUID()
   galleryId: string;
 
@@ -11,17 +11,10 @@ export class ClusterFacesInput {
   @IsOptional() @IsUUID(undefined, { each: true })
   faceIds?: string[] | null;
 
-  @Field(() => Float, { nullable: true, description: 'Squared-distance threshold on the average linkage; wins over far.' })
-  @IsOptional() @Min(0) @Max(4)
-  threshold?: number | null;
-
-  @Field(() => Float, { nullable: true, description: 'Target false-accept rate (e.g. 0.001), mapped to the model\'s calibrated threshold; the server default (DEFAULT_FAR) when neither this nor threshold is given.' })
-  @IsOptional() @Min(0) @Max(1)
-  far?: number | null;
 }
 
 @InputType()
-export class ClusterAssignInput extends ImageInput {
+export class ClusterAssignInput extends WithDecisionThreshold(ImageInput) {
   @Field(() => ID) @IsUUID()
   galleryId: string;
 
@@ -29,11 +22,4 @@ export class ClusterAssignInput extends ImageInput {
   @IsArray() @ArrayMinSize(1)
   clusters: string[][];
 
-  @Field(() => Float, { nullable: true, description: 'Squared-distance threshold; wins over far.' })
-  @IsOptional() @Min(0) @Max(4)
-  threshold?: number | null;
-
-  @Field(() => Float, { nullable: true, description: 'Target false-accept rate; the server default (DEFAULT_FAR) when neither is given.' })
-  @IsOptional() @Min(0) @Max(1)
-  far?: number | null;
 }

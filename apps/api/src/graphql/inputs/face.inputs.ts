@@ -11,6 +11,24 @@ export class GalleryCreateInput {
   name: string;
 }
 
+/** Adds the decision threshold fields (raw `threshold` or target `far`) to an input type. */
+export function WithDecisionThreshold<TBase extends abstract new (...args: any[]) => object>(Base: TBase) {
+  @InputType({ isAbstract: true })
+  abstract class DecisionThresholdInput extends Base {
+    @Field(() => Float, { nullable: true, description: 'Squared-distance threshold; wins over far.' })
+    @IsOptional() @Min(0) @Max(4)
+    threshold?: number | null;
+
+    @Field(() => Float, { nullable: true, description: 'Target false-accept rate (e.g. 0.001), mapped to the model\'s calibrated threshold; the server default (DEFAULT_FAR) when neither this nor threshold is given.' })
+    @IsOptional() @Min(0) @Max(1)
+    far?: number | null;
+  }
+  return DecisionThresholdInput;
+}
+
+/** Base for inputs that have no other inherited fields. */
+export abstract class NoFields {}
+
 /** An image given either as a multipart upload or as base64 (exactly one). */
 @InputType({ isAbstract: true })
 export abstract class ImageInput {
@@ -47,7 +65,7 @@ export class FaceEnrollInput extends ImageInput {
 }
 
 @InputType()
-export class IdentifyInput extends ImageInput {
+export class IdentifyInput extends WithDecisionThreshold(ImageInput) {
   @Field(() => ID) @IsUUID()
   galleryId: string;
 
@@ -55,17 +73,10 @@ export class IdentifyInput extends ImageInput {
   @Min(1)
   k = 5;
 
-  @Field(() => Float, { nullable: true, description: 'Squared-distance threshold for MATCH; wins over far.' })
-  @IsOptional() @Min(0) @Max(4)
-  threshold?: number | null;
-
-  @Field(() => Float, { nullable: true, description: 'Target false-accept rate (e.g. 0.001), mapped to the model\'s calibrated threshold; the server default (DEFAULT_FAR) when neither this nor threshold is given.' })
-  @IsOptional() @Min(0) @Max(1)
-  far?: number | null;
 }
 
 @InputType()
-export class VerifyInput {
+export class VerifyInput extends WithDecisionThreshold(NoFields) {
   @Field(() => UploadScalar, { nullable: true }) @Allow()
   imageA?: UploadedFile | null;
 
@@ -85,11 +96,4 @@ export class VerifyInput {
   @Field(() => String, { nullable: true }) @IsOptional() @IsString()
   externalId?: string | null;
 
-  @Field(() => Float, { nullable: true, description: 'Squared-distance threshold; wins over far.' })
-  @IsOptional() @Min(0) @Max(4)
-  threshold?: number | null;
-
-  @Field(() => Float, { nullable: true, description: 'Target false-accept rate (e.g. 0.001), mapped to the model\'s calibrated threshold; the server default (DEFAULT_FAR) when neither this nor threshold is given.' })
-  @IsOptional() @Min(0) @Max(1)
-  far?: number | null;
 }
