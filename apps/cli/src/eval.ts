@@ -92,11 +92,8 @@ const lfwIdentifyCommand: EvalCommand = {
   usage: 'lfw-identify [--model ID] [--json] [--lfw DIR] [--cache DIR | --no-cache]',
   flags: ['model', 'json', 'cache', 'no-cache', 'lfw'],
   async run(args, config) {
-    const { imageDir } = await readLfwDataset(resolve(stringFlag(args, 'lfw', defaultLfwDir())));
-    const paths = await listLfwImages(imageDir);
-    const { embeddings, undetected, manifest } = await embedImages(args, config, paths.map((p) => join(imageDir, p)), 'eval');
-    const byRelative = new Map(paths.map((p) => [p, embeddings.get(join(imageDir, p))!]));
-    const report = lfwIdentification(paths, byRelative, manifest, config, undetected);
+    const { paths, embeddings, undetected, manifest } = await embedLfwImages(args, config, (all) => all);
+    const report = lfwIdentification(paths, embeddings, manifest, config, undetected);
     return { report, summary: lfwIdentificationSummary(report) };
   },
 };
@@ -107,11 +104,8 @@ const lfwClusterCommand: EvalCommand = {
   usage: 'lfw-cluster [--far RATE] [--model ID] [--json] [--out DIR] [--lfw DIR] [--cache DIR | --no-cache]',
   flags: [...COMMON_FLAGS, 'lfw', 'far'],
   async run(args, config) {
-    const { imageDir } = await readLfwDataset(resolve(stringFlag(args, 'lfw', defaultLfwDir())));
-    const paths = multiImageIdentities(await listLfwImages(imageDir));
-    const { embeddings, manifest } = await embedImages(args, config, paths.map((p) => join(imageDir, p)), 'eval');
-    const byRelative = new Map(paths.map((p) => [p, embeddings.get(join(imageDir, p))!]));
-    const clustering = lfwClustering(paths, byRelative, manifest, config, numberFlag(args, 'far', config.defaultFar));
+    const { imageDir, paths, embeddings, manifest } = await embedLfwImages(args, config, multiImageIdentities);
+    const clustering = lfwClustering(paths, embeddings, manifest, config, numberFlag(args, 'far', config.defaultFar));
     const contactSheet = join(stringFlag(args, 'out', DEFAULT_OUT_DIR), `lfw-clusters-${manifest.id}.png`);
     await renderClusterContactSheet(clustering, (p) => join(imageDir, p), contactSheet);
     const report = { ...clustering.report, contactSheet };
@@ -120,6 +114,14 @@ const lfwClusterCommand: EvalCommand = {
 };
 
 const COMMANDS = [lfwCommand, pairsCommand, lfwIdentifyCommand, lfwClusterCommand];
+
+/** Embeds the LFW images that `select` keeps (paths `Name/Name_NNNN.jpg`), keyed by those relative paths. */
+async function embedLfwImages(args: ParsedArgs, config: AppConfig, select: (paths: string[]) => string[]) {
+  const { imageDir } = await readLfwDataset(resolve(stringFlag(args, 'lfw', defaultLfwDir())));
+  const paths = select(await listLfwImages(imageDir));
+  const { embeddings, undetected, manifest } = await embedImages(args, config, paths.map((p) => join(imageDir, p)), 'eval');
+  return { imageDir, paths, embeddings: new Map(paths.map((p) => [p, embeddings.get(join(imageDir, p))!])), undetected, manifest };
+}
 
 const verificationOutput = (evaluation: Evaluation): EvalOutput => ({ report: evaluation.report, summary: summary(evaluation) });
 
