@@ -45,10 +45,6 @@ export class GalleryService {
     return (await this.identities.faces(identityId)).map(toFaceRecord);
   }
 
-  faceCounts(identityIds: string[]): Promise<Map<string, number>> {
-    return this.identities.faceCounts(identityIds);
-  }
-
   async deleteGallery(id: string): Promise<DeletionResult> {
     const { faceCount, labels } = await this.galleries.delete(id);
     this.index.remove(labels);

@@ -77,25 +77,6 @@ export class FaceRepository {
     });
   }
 
-  async get(id: string): Promise<FaceEntity> {
-    const face = await this.dataSource.getRepository(FaceEntity).findOneBy({ id });
-    if (!face) throw notFound('Face', id);
-    return face;
-  }
-
-  async findByIds(ids: string[]): Promise<Map<string, FaceEntity>> {
-    if (ids.length === 0) return new Map();
-    const rows = await this.dataSource.getRepository(FaceEntity).createQueryBuilder('f').where('f.id IN (:...ids)', { ids }).getMany();
-    return new Map(rows.map((r) => [r.id, r]));
-  }
-
-  /** The stored aligned crop (PNG), e.g. to re-embed it with another model. */
-  async crop(id: string): Promise<Buffer> {
-    const row = await this.dataSource.getRepository(FaceEntity).createQueryBuilder('f').addSelect('f.crop').where('f.id = :id', { id }).getOne();
-    if (!row) throw notFound('Face', id);
-    return row.crop;
-  }
-
   /** Deletes one face and its embeddings; returns the removed index labels. */
   async delete(id: string): Promise<{ face: FaceEntity; labels: EmbeddingLabel[] }> {
     return this.dataSource.transaction(async (em) => {

@@ -9,12 +9,6 @@ import { Page, PageRequest, paginate } from './pagination.js';
 export class IdentityRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async get(id: string): Promise<IdentityEntity> {
-    const identity = await this.dataSource.getRepository(IdentityEntity).findOneBy({ id });
-    if (!identity) throw notFound('Identity', id);
-    return identity;
-  }
-
   async getByExternalId(galleryId: string, externalId: string): Promise<IdentityEntity> {
     const identity = await this.dataSource.getRepository(IdentityEntity).findOneBy({ galleryId, externalId });
     if (!identity) throw notFound('Identity', externalId);
@@ -34,15 +28,6 @@ export class IdentityRepository {
 
   async faces(identityId: string): Promise<FaceEntity[]> {
     return this.dataSource.getRepository(FaceEntity).find({ where: { identityId }, order: { createdAt: 'ASC', id: 'ASC' } });
-  }
-
-  async faceCounts(identityIds: string[]): Promise<Map<string, number>> {
-    if (identityIds.length === 0) return new Map();
-    const rows: { identity_id: string; count: number }[] = await this.dataSource.query(
-      'SELECT identity_id, count(*)::int AS count FROM faces WHERE identity_id = ANY($1) GROUP BY identity_id',
-      [identityIds],
-    );
-    return new Map(rows.map((r) => [r.identity_id, r.count]));
   }
 
   /** Deletes the identity with its faces and embeddings; returns the removed index labels. */

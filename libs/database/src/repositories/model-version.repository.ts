@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ModelVersionEntity } from '../entities/index.js';
 
 export interface ModelVersionRecord {
   id: string;
@@ -23,9 +22,5 @@ export class ModelVersionRepository {
          sha256 = EXCLUDED.sha256, manifest = EXCLUDED.manifest, updated_at = now()`,
       [record.id, record.version, record.kind, record.dimension, record.sha256, JSON.stringify(record.manifest)],
     );
-  }
-
-  async list(): Promise<ModelVersionEntity[]> {
-    return this.dataSource.getRepository(ModelVersionEntity).find({ order: { id: 'ASC' } });
   }
 }
