@@ -5,13 +5,15 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { AppConfig, loadConfig } from '../../../libs/config/src/index.js';
 import {
-  DatasetError, defaultLfwDir, formatDuration, readLfwDataset, scorePairs,
+  DatasetError, formatDuration, scorePairs,
 } from '../../../libs/evaluation/src/lfw-embedder.js';
 import { LfwPair } from '../../../libs/evaluation/src/lfw-pairs.js';
 import { areaUnderCurve, renderRocPng, rocCurve, valAtFar, ValAtFar } from '../../../libs/evaluation/src/roc.js';
 import { tenFoldAccuracy, TenFoldResult } from '../../../libs/evaluation/src/ten-fold.js';
 import { parseTsvPairs } from '../../../libs/evaluation/src/tsv-pairs.js';
-import { CliCommand, isUserError, numberFlag, ParsedArgs, parseArgs, stringFlag, UsageError } from './commands/command.js';
+import {
+  CliCommand, isUserError, numberFlag, ParsedArgs, parseArgs, readLfwDatasetFlag, stringFlag, UsageError,
+} from './commands/command.js';
 import { lfwClustering, lfwClusteringSummary, multiImageIdentities, renderClusterContactSheet } from './lfw-clustering.js';
 import { embedImages } from './embed-images.js';
 import { lfwIdentification, lfwIdentificationSummary, listLfwImages } from './lfw-identification.js';
@@ -60,7 +62,7 @@ const lfwCommand: EvalCommand = {
   usage: 'lfw [--model ID] [--json] [--out DIR] [--lfw DIR] [--cache DIR | --no-cache]',
   flags: [...COMMON_FLAGS, 'lfw'],
   async run(args, config) {
-    const { imageDir, pairs } = await readLfwDataset(resolve(stringFlag(args, 'lfw', defaultLfwDir())));
+    const { imageDir, pairs } = await readLfwDatasetFlag(args);
     return verificationOutput(await evaluate(args, config, { dataset: 'LFW View 2', plotName: 'lfw', pairs, pathOf: (relative) => join(imageDir, relative) }));
   },
 };
@@ -117,7 +119,7 @@ const COMMANDS = [lfwCommand, pairsCommand, lfwIdentifyCommand, lfwClusterComman
 
 /** Embeds the LFW images that `select` keeps (paths `Name/Name_NNNN.jpg`), keyed by those relative paths. */
 async function embedLfwImages(args: ParsedArgs, config: AppConfig, select: (paths: string[]) => string[]) {
-  const { imageDir } = await readLfwDataset(resolve(stringFlag(args, 'lfw', defaultLfwDir())));
+  const { imageDir } = await readLfwDatasetFlag(args);
   const paths = select(await listLfwImages(imageDir));
   const { embeddings, undetected, manifest } = await embedImages(args, config, paths.map((p) => join(imageDir, p)), 'eval');
   return { imageDir, paths, embeddings: new Map(paths.map((p) => [p, embeddings.get(join(imageDir, p))!])), undetected, manifest };

@@ -1,11 +1,11 @@
 import { Logger } from '@nestjs/common';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { calibrateFalseAcceptRates, FarCalibration, tenFoldAccuracy } from '../../../../libs/evaluation/src/index.js';
-import { DatasetError, defaultLfwDir, readLfwDataset, scorePairs } from '../../../../libs/evaluation/src/lfw-embedder.js';
+import { DatasetError, scorePairs } from '../../../../libs/evaluation/src/lfw-embedder.js';
 import { EmbedderManifest } from '../../../../libs/inference/src/index.js';
 import { embedImages } from '../embed-images.js';
-import { CliCommand, numberFlag, stringFlag, UsageError } from './command.js';
+import { CliCommand, numberFlag, readLfwDatasetFlag, UsageError } from './command.js';
 
 export const CALIBRATION_SOURCE =
   'LFW pairs.txt 10-fold (View 2), threshold = mean of per-fold thresholds chosen on the other 9 folds';
@@ -51,8 +51,7 @@ export const calibrateThresholdCommand: CliCommand = {
   async run(args, config) {
     const defaultFar = numberFlag(args, 'far', DEFAULT_FAR);
     if (!(defaultFar > 0 && defaultFar < 1)) throw new UsageError('--far must be between 0 and 1');
-    const lfwDir = resolve(stringFlag(args, 'lfw', defaultLfwDir()));
-    const { imageDir, pairs } = await readLfwDataset(lfwDir).catch((error: unknown) => {
+    const { imageDir, pairs } = await readLfwDatasetFlag(args).catch((error: unknown) => {
       throw error instanceof DatasetError ? new UsageError(error.message) : error;
     });
     const images = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];

@@ -1,6 +1,9 @@
 import { DomainException } from '../../../../libs/common/src/index.js';
 import { AppConfig, InvalidEnvironmentError } from '../../../../libs/config/src/index.js';
-import { DatasetError, LfwPairsFormatError, TsvPairsFormatError } from '../../../../libs/evaluation/src/index.js';
+import { resolve } from 'node:path';
+import {
+  DatasetError, defaultLfwDir, LfwDataset, LfwPairsFormatError, readLfwDataset, TsvPairsFormatError,
+} from '../../../../libs/evaluation/src/index.js';
 import { ModelFileError } from '../../../../libs/inference/src/index.js';
 
 /** A CLI command: `npm run cli -- <name> [--flag value …]`. Its result is printed as JSON on the last line. */
@@ -53,3 +56,6 @@ export function numberFlag(args: ParsedArgs, name: string, fallback: number): nu
   if (raw === true || !Number.isFinite(value)) throw new UsageError(`--${name} must be a number`);
   return value;
 }
+
+/** LFW from `--lfw DIR` (default: DATASET_DIR/lfw, i.e. ../shared/datasets/lfw). */
+export const readLfwDatasetFlag = (args: ParsedArgs): Promise<LfwDataset> => readLfwDataset(resolve(stringFlag(args, 'lfw', defaultLfwDir())));

@@ -1,13 +1,13 @@
 import { Logger } from '@nestjs/common';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import {
-  accuracyAt, defaultLfwDir, embedSubjectFaces, LfwPair, readLfwDataset, scorePairs, tenFoldAccuracy,
+  accuracyAt, embedSubjectFaces, LfwPair, scorePairs, tenFoldAccuracy,
 } from '../../../../libs/evaluation/src/index.js';
 import {
   assessFaceQuality, FacePipeline, FaceQuality, QualityReason, qualityFailures,
 } from '../../../../libs/inference/src/index.js';
 import { facePipelineOptions } from '../../../../libs/recognition/src/index.js';
-import { CliCommand, stringFlag } from './command.js';
+import { CliCommand, readLfwDatasetFlag } from './command.js';
 
 const QUANTILES = [0.001, 0.01, 0.05, 0.5, 0.95, 0.99, 0.999];
 
@@ -28,7 +28,7 @@ export const qualityReportCommand: CliCommand = {
   summary: 'Measure the enrollment quality gate on LFW: rejections by reason, accuracy with and without them',
   usage: 'quality-report [--lfw DIR]',
   async run(args, config) {
-    const { imageDir, pairs } = await readLfwDataset(resolve(stringFlag(args, 'lfw', defaultLfwDir())));
+    const { imageDir, pairs } = await readLfwDatasetFlag(args);
     const images = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
     const logger = new Logger('quality-report');
     const pipeline = await FacePipeline.create(facePipelineOptions(config), logger);
