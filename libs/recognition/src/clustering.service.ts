@@ -3,6 +3,7 @@ import { DomainException, ErrorCode } from '../../common/src/index.js';
 import { AppConfig } from '../../config/src/index.js';
 import { EmbeddingRepository, GalleryRepository } from '../../database/src/index.js';
 import { assignToCluster, clusterVectors } from '../../vector-index/src/index.js';
+import { ThresholdRequest } from './decision-threshold.js';
 import { FaceAnalysisService } from './face-analysis.service.js';
 import { VerifiedFace } from './recognition.types.js';
 
@@ -14,22 +15,17 @@ export const MAX_CLUSTER_FACES = 100_000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export interface ClusterFacesQuery {
+export interface ClusterFacesQuery extends ThresholdRequest {
   galleryId: string;
   /** Cluster only these faces of the gallery; all of its faces when absent. */
   faceIds?: string[] | null;
-  /** Squared-distance threshold, or a target false-accept rate; the configured default FAR when neither. */
-  threshold?: number | null;
-  far?: number | null;
 }
 
-export interface ClusterAssignQuery {
+export interface ClusterAssignQuery extends ThresholdRequest {
   galleryId: string;
   /** Existing clusters as lists of face ids of the gallery. */
   clusters: string[][];
   image: Uint8Array;
-  threshold?: number | null;
-  far?: number | null;
 }
 
 export interface ClusterAssignment {

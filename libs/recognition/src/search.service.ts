@@ -2,25 +2,22 @@ import { Injectable } from '@nestjs/common';
 import { dot, DomainException, ErrorCode, squaredDistanceFromCosine } from '../../common/src/index.js';
 import { AppConfig } from '../../config/src/index.js';
 import { EmbeddingRepository, GalleryRepository, IdentityRepository } from '../../database/src/index.js';
+import { ThresholdRequest } from './decision-threshold.js';
 import { FaceAnalysisService } from './face-analysis.service.js';
 import { FaceIndexService } from './face-index.service.js';
 import {
   DetectionResult, IdentifiedFace, IdentifyResult, MatchDecision, Verification, VerifiedFace,
 } from './recognition.types.js';
 
-export interface IdentifyQuery {
+/** `threshold` / `far` (ThresholdRequest): the configured default FAR when neither is given. */
+export interface IdentifyQuery extends ThresholdRequest {
   galleryId: string;
   image: Uint8Array;
   k: number;
-  /** Squared-distance threshold, or a target false-accept rate; the configured default FAR when neither. */
-  threshold?: number | null;
-  far?: number | null;
 }
 
-export type VerifyQuery = {
+export type VerifyQuery = ThresholdRequest & {
   imageA: Uint8Array;
-  threshold?: number | null;
-  far?: number | null;
 } & ({ imageB: Uint8Array } | { galleryId: string; externalId: string });
 
 /** Verification compares the largest face of each photo, as cloud APIs do for their source image. */
