@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { INestApplication } from '@nestjs/common';
 import { errorCode, GraphqlClient, GraphqlResponse } from '../support/graphql-client.js';
 import { lisaPhoto, londonPhoto } from '../support/shared-data.js';
-import { createTestDatabase, rowCounts, testConfig } from '../support/test-app.js';
+import { createTestDatabase, expectRejected as expectRejectedIn, rowCounts, testConfig } from '../support/test-app.js';
 import { noFaceJpeg, noisePng, onePixelPng, pngDeclaring, twoFacesJpeg } from './bad-images.js';
 import { startApiServer } from '../support/api-server.js';
 
@@ -37,14 +37,7 @@ describe('GraphQL API over HTTP (end to end)', () => {
 
   afterAll(() => app?.close());
 
-  /** Runs a request that must fail with `code` and leave every table as it was. */
-  async function expectRejected(code: string, send: () => Promise<GraphqlResponse>): Promise<GraphqlResponse> {
-    const before = await rowCounts(databaseUrl);
-    const response = await send();
-    expect({ code: errorCode(response), message: response.errors?.[0]?.message }).toEqual({ code, message: expect.any(String) });
-    expect(await rowCounts(databaseUrl)).toEqual(before);
-    return response;
-  }
+  const expectRejected = (code: string, send: () => Promise<GraphqlResponse>) => expectRejectedIn(databaseUrl, code, send);
 
   it('answers /health once ready', async () => {
     const response = await fetch(`${baseUrl}/health`);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { INestApplication, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import pg from 'pg';
+import { errorCode, GraphqlResponse } from './graphql-client.js';
 import { AppConfig, loadConfig } from '../../libs/config/src/index.js';
 import { MANIFEST_DIR, MODEL_DIR } from './shared-data.js';
 
@@ -63,4 +64,13 @@ export async function queryDatabase<T = Record<string, unknown>>(databaseUrl: st
   } finally {
     await client.end();
   }
+}
+
+/** Sends a request that must fail with `code` (and a message) and leave every table as it was. */
+export async function expectRejected(databaseUrl: string, code: string, send: () => Promise<GraphqlResponse>): Promise<GraphqlResponse> {
+  const before = await rowCounts(databaseUrl);
+  const response = await send();
+  expect({ code: errorCode(response), message: response.errors?.[0]?.message }).toEqual({ code, message: expect.any(String) });
+  expect(await rowCounts(databaseUrl)).toEqual(before);
+  return response;
 }
