@@ -13,9 +13,10 @@ const ALLOWED: Record<string, string[]> = {
   'libs/vector-index': ['libs/common'],
   'libs/evaluation': ['libs/common', 'libs/inference', 'libs/vector-index'],
   'libs/database': ['libs/common', 'libs/config', 'migrations'],
+  'libs/access': ['libs/common', 'libs/config', 'libs/database'],
   'libs/recognition': ['libs/common', 'libs/config', 'libs/database', 'libs/inference', 'libs/vector-index'],
-  'apps/api': ['libs/common', 'libs/config', 'libs/recognition'],
-  'apps/cli': ['libs/common', 'libs/config', 'libs/database', 'libs/inference', 'libs/vector-index', 'libs/evaluation', 'libs/recognition'],
+  'apps/api': ['libs/common', 'libs/config', 'libs/access', 'libs/recognition'],
+  'apps/cli': ['libs/common', 'libs/config', 'libs/access', 'libs/database', 'libs/inference', 'libs/vector-index', 'libs/evaluation', 'libs/recognition'],
 };
 const ENGINES = ['libs/common', 'libs/inference', 'libs/vector-index', 'libs/evaluation'];
 const ROOT = resolve('.');

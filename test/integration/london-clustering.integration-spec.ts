@@ -4,7 +4,7 @@ import { AppConfig } from '../../libs/config/src/index.js';
 import { clusteringMetrics } from '../../libs/evaluation/src/clustering-metrics.js';
 import { ClusteringService, EnrollmentService, GalleryService, RecognitionModule } from '../../libs/recognition/src/index.js';
 import { londonPeople, londonPhoto, LondonSet } from '../support/shared-data.js';
-import { bootModule, createTestDatabase, testConfig } from '../support/test-app.js';
+import { bootModule, createTestDatabase, defaultTenantId, testConfig } from '../support/test-app.js';
 
 const PEOPLE = londonPeople();
 const SETS: LondonSet[] = ['neutral_front', 'smiling_front'];
@@ -16,6 +16,7 @@ const SETS: LondonSet[] = ['neutral_front', 'smiling_front'];
 describe('clustering the London set (integration)', () => {
   let app: INestApplication;
   let config: AppConfig;
+  let tenantId: string;
   let galleryId: string;
   /** Face id → true person. */
   const personOf = new Map<string, string>();
@@ -24,11 +25,12 @@ describe('clustering the London set (integration)', () => {
     config = testConfig(await createTestDatabase('london_clusters'));
     app = await bootModule(RecognitionModule, config);
     await app.init();
-    galleryId = (await app.get(GalleryService).createGallery('london')).id;
+    tenantId = await defaultTenantId(app);
+    galleryId = (await app.get(GalleryService).createGallery(tenantId, 'london')).id;
     const enrollment = app.get(EnrollmentService);
     for (const set of SETS) {
       for (const person of PEOPLE) {
-        const { faces } = await enrollment.enrollFace({ galleryId, externalId: `${set}-${person}`, image: await readFile(londonPhoto(set, person)) });
+        const { faces } = await enrollment.enrollFace({ tenantId, galleryId, externalId: `${set}-${person}`, image: await readFile(londonPhoto(set, person)) });
         personOf.set(faces[0].id, person);
       }
     }
@@ -37,7 +39,7 @@ describe('clustering the London set (integration)', () => {
   afterAll(() => app?.close());
 
   it('groups 204 photos into about one cluster per person (BCubed F1 ≥ 0.95)', async () => {
-    const result = await app.get(ClusteringService).clusterFaces({ galleryId });
+    const result = await app.get(ClusteringService).clusterFaces({ tenantId, galleryId });
     const faceIds = result.clusters.flatMap((c) => c.faceIds);
     expect(faceIds.sort()).toEqual([...personOf.keys()].sort());
     const predicted = result.clusters.flatMap((c, i) => c.faceIds.map(() => i));
@@ -54,7 +56,7 @@ describe('clustering the London set (integration)', () => {
 
   it('clusters a chosen subset only', async () => {
     const subset = [...personOf.keys()].slice(0, 10);
-    const result = await app.get(ClusteringService).clusterFaces({ galleryId, faceIds: subset, far: 1e-3 });
+    const result = await app.get(ClusteringService).clusterFaces({ tenantId, galleryId, faceIds: subset, far: 1e-3 });
     expect(result.clusters.flatMap((c) => c.faceIds).sort()).toEqual([...subset].sort());
     expect(result.far).toBe(1e-3);
   });

@@ -6,7 +6,7 @@ import {
   EnrollmentService, FaceIndexService, GalleryService, MatchDecision, RecognitionModule, SearchService,
 } from '../../libs/recognition/src/index.js';
 import { lisaPhoto, londonPeople, londonPhoto } from '../support/shared-data.js';
-import { bootModule, createTestDatabase, queryDatabase, testConfig } from '../support/test-app.js';
+import { bootModule, createTestDatabase, defaultTenantId, queryDatabase, testConfig } from '../support/test-app.js';
 
 const PEOPLE = londonPeople();
 
@@ -18,6 +18,7 @@ describe('identification on the London set (integration)', () => {
   let databaseUrl: string;
   let config: AppConfig;
   let app: INestApplication;
+  let tenantId: string;
   let galleryId: string;
 
   const start = async () => {
@@ -29,10 +30,12 @@ describe('identification on the London set (integration)', () => {
     databaseUrl = await createTestDatabase('london');
     config = testConfig(databaseUrl);
     await start();
-    galleryId = (await app.get(GalleryService).createGallery('london')).id;
+    tenantId = await defaultTenantId(app);
+    galleryId = (await app.get(GalleryService).createGallery(tenantId, 'london')).id;
     const enrollment = app.get(EnrollmentService);
     for (const person of PEOPLE) {
       await enrollment.enrollFace({
+        tenantId,
         galleryId,
         externalId: `person-${person}`,
         displayName: `Person ${person}`,
@@ -48,7 +51,7 @@ describe('identification on the London set (integration)', () => {
     let correct = 0;
     const misses: string[] = [];
     for (const person of PEOPLE) {
-      const result = await search.identify({ galleryId, image: await readFile(londonPhoto('smiling_front', person)), k: 5 });
+      const result = await search.identify({ tenantId, galleryId, image: await readFile(londonPhoto('smiling_front', person)), k: 5 });
       const [face] = result.faces;
       const top = face?.candidates[0];
       if (result.faces.length === 1 && face.decision === MatchDecision.MATCH && top.identity.externalId === `person-${person}`) correct++;
@@ -84,7 +87,7 @@ describe('identification on the London set (integration)', () => {
   it('answers UNKNOWN for a person who was never enrolled', async () => {
     const search = app.get(SearchService);
     for (const n of [1, 2, 3, 4]) {
-      const result = await search.identify({ galleryId, image: await readFile(lisaPhoto(n)), k: 3 });
+      const result = await search.identify({ tenantId, galleryId, image: await readFile(lisaPhoto(n)), k: 3 });
       expect(result.faces.length).toBeGreaterThanOrEqual(1);
       for (const face of result.faces) {
         expect(face.decision).toBe(MatchDecision.UNKNOWN);
@@ -101,7 +104,7 @@ describe('identification on the London set (integration)', () => {
     expect(same.same).toBe(true);
     expect(different.same).toBe(false);
     expect(same.distance).toBeCloseTo(2 - 2 * same.similarity, 10);
-    const enrolled = await search.verify({ imageA: await readFile(londonPhoto('smiling_front', 7)), galleryId, externalId: 'person-007' });
+    const enrolled = await search.verify({ imageA: await readFile(londonPhoto('smiling_front', 7)), tenantId, galleryId, externalId: 'person-007' });
     expect(enrolled.same).toBe(true);
     expect(enrolled.distance).toBeCloseTo(same.distance, 4);
   });

@@ -4,6 +4,7 @@ import { Test } from '@nestjs/testing';
 import pg from 'pg';
 import { errorCode, GraphqlResponse } from './graphql-client.js';
 import { AppConfig, loadConfig } from '../../libs/config/src/index.js';
+import { DEFAULT_TENANT, TenantRepository } from '../../libs/database/src/index.js';
 import { MANIFEST_DIR, MODEL_DIR } from './shared-data.js';
 
 /** A fresh, empty database on the test run's Postgres (see global-setup). */
@@ -40,6 +41,11 @@ export async function bootModule(module: Type, config: AppConfig): Promise<INest
   const moduleRef = await Test.createTestingModule({ imports: [module] }).overrideProvider(AppConfig).useValue(config).compile();
   const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
   return app;
+}
+
+/** Id of the tenant that owns galleries when authentication is off (created by the migrations). */
+export async function defaultTenantId(app: INestApplication): Promise<string> {
+  return (await app.get(TenantRepository).getByName(DEFAULT_TENANT)).id;
 }
 
 /** Row counts of every table that enrollment writes, to prove a failed request wrote nothing. */

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { INestApplication, ValidationPipe } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { NextFunction, Request, Response } from 'express';
@@ -10,7 +11,7 @@ const MAX_FILES_PER_REQUEST = 2;
 
 /**
  * HTTP concerns shared by the server and the end-to-end tests: body limits sized for base64
- * images, GraphQL multipart uploads, input validation, and a GraphQL-shaped 413.
+ * images, GraphQL multipart uploads, input validation, a GraphQL-shaped 413 and socket timeouts.
  */
 export function configureHttp(app: INestApplication, config: AppConfig): void {
   const express = app as NestExpressApplication;
@@ -23,5 +24,9 @@ export function configureHttp(app: INestApplication, config: AppConfig): void {
     res.status(413).json({ errors: [{ message: `Request body exceeds the limit (MAX_UPLOAD_BYTES=${maxBytes})`, extensions: { code: ErrorCode.IMAGE_TOO_LARGE } }] });
   });
   app.useGlobalPipes(new ValidationPipe({ transform: true, forbidUnknownValues: false, stopAtFirstError: false }));
+  // A client gets REQUEST_TIMEOUT_MS to send its whole request (slow uploads cannot hold sockets forever).
+  const server = app.getHttpServer() as Server;
+  server.requestTimeout = config.requestTimeoutMs;
+  server.headersTimeout = Math.min(config.requestTimeoutMs, 60_000);
   app.enableShutdownHooks();
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AppConfig, InvalidEnvironmentError, loadConfig } from '../../../libs/config/src/index.js';
+import { AppConfig, InvalidEnvironmentError, isLoopback, loadConfig } from '../../../libs/config/src/index.js';
 import { ApiModule } from './api.module.js';
 import { configureHttp } from './http.setup.js';
 
@@ -10,7 +10,13 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(ApiModule, { bodyParser: true, logger: logLevels(config.logLevel) });
   configureHttp(app, app.get(AppConfig));
   await app.listen(config.http.port, config.http.host);
-  new Logger('Bootstrap').log(`Face recognition API on http://${config.http.host}:${config.http.port} (GraphQL at /graphql)`);
+  const logger = new Logger('Bootstrap');
+  logger.log(`Face recognition API on http://${config.http.host}:${config.http.port} (GraphQL at /graphql)`);
+  if (!config.auth.required) {
+    const note = 'requests without an API key act as admin of the default tenant';
+    if (isLoopback(config.http.host)) logger.log(`Authentication off on loopback (AUTH_MODE=${config.auth.mode}): ${note}`);
+    else logger.warn(`AUTH_MODE=disabled on ${config.http.host}, reachable from other machines: ${note}. Use AUTH_MODE=required.`);
+  }
 }
 
 function logLevels(level: string) {

@@ -14,6 +14,16 @@ export enum ErrorCode {
   VALIDATION = 'VALIDATION',
   DIMENSION_MISMATCH = 'DIMENSION_MISMATCH',
   MODEL_UNAVAILABLE = 'MODEL_UNAVAILABLE',
+  /** No API key, or one that is unknown or revoked. */
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  /** The key's role does not allow the operation. */
+  FORBIDDEN = 'FORBIDDEN',
+  /** The key (or client address) used up its request budget; retry after `details.retryAfterSeconds`. */
+  RATE_LIMITED = 'RATE_LIMITED',
+  /** The GraphQL operation is deeper or costlier than the configured limits. */
+  QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
+  /** A query ran past REQUEST_TIMEOUT_MS. */
+  TIMEOUT = 'TIMEOUT',
   INTERNAL = 'INTERNAL',
 }
 

@@ -18,6 +18,12 @@ export class AppConfig {
     minInterocularDistance: number; minSharpness: number; maxYaw: number; maxPitch: number; maxRoll: number; minDetectorScore: number;
   };
   readonly logLevel: string;
+  /** Whether requests without an API key are refused (AUTH_MODE resolved against HOST). */
+  readonly auth: { mode: string; required: boolean };
+  readonly rateLimit: { limit: number; windowMs: number };
+  readonly graphql: { maxDepth: number; maxComplexity: number };
+  readonly requestTimeoutMs: number;
+  readonly audit: { retentionDays: number };
 
   constructor(env: EnvironmentVariables) {
     this.http = { port: env.PORT, host: env.HOST };
@@ -48,8 +54,16 @@ export class AppConfig {
       minDetectorScore: env.QUALITY_MIN_DETECTOR_SCORE,
     };
     this.logLevel = env.LOG_LEVEL;
+    this.auth = { mode: env.AUTH_MODE, required: env.AUTH_MODE === 'required' || (env.AUTH_MODE === 'auto' && !isLoopback(env.HOST)) };
+    this.rateLimit = { limit: env.RATE_LIMIT, windowMs: env.RATE_LIMIT_WINDOW_SECONDS * 1000 };
+    this.graphql = { maxDepth: env.GRAPHQL_MAX_DEPTH, maxComplexity: env.GRAPHQL_MAX_COMPLEXITY };
+    this.requestTimeoutMs = env.REQUEST_TIMEOUT_MS;
+    this.audit = { retentionDays: env.AUDIT_RETENTION_DAYS };
   }
 }
+
+/** Addresses only this machine can reach. */
+export const isLoopback = (host: string) => /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host);
 
 export const loadConfig = (env: Record<string, string | undefined> = process.env): AppConfig =>
   new AppConfig(validateEnvironment(env));

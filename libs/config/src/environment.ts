@@ -16,9 +16,48 @@ export class EnvironmentVariables {
   @Type(() => Number) @IsInt() @Min(0) @Max(65535)
   PORT = 3000;
 
-  /** Bind address. Loopback by default: nothing authenticates requests yet, so do not expose it by accident. */
+  /** Bind address. Loopback by default, where AUTH_MODE=auto lets unauthenticated local use through. */
   @IsString()
   HOST = '127.0.0.1';
+
+  /**
+   * `required`: every GraphQL request needs `Authorization: Bearer <key>`. `disabled`: requests without
+   * a key act as an admin of the `default` tenant (local development only; keys sent are still checked).
+   * `auto`: `disabled` when HOST is a loopback address, `required` otherwise.
+   */
+  @IsIn(['auto', 'required', 'disabled'])
+  AUTH_MODE = 'auto';
+
+  /** Requests per API key (per client address without a key) per RATE_LIMIT_WINDOW_SECONDS; 0 turns the limit off. */
+  @Type(() => Number) @IsInt() @Min(0)
+  RATE_LIMIT = 600;
+
+  /** Length of the rate-limit window. 600 per 60 s is 10/s sustained: above what one CPU core embeds. */
+  @Type(() => Number) @IsInt() @Min(1)
+  RATE_LIMIT_WINDOW_SECONDS = 60;
+
+  /** Deepest GraphQL selection accepted (introspection excluded). The schema's deepest useful query is 5. */
+  @Type(() => Number) @IsInt() @Min(2) @Max(64)
+  GRAPHQL_MAX_DEPTH = 10;
+
+  /**
+   * Largest cost of one GraphQL operation: each selected field costs 1, each field that runs the
+   * models (enroll, identify, verify, detect, cluster) costs 100. 1000 admits a handful of
+   * model calls per request, so aliases cannot multiply the work behind one rate-limit token.
+   */
+  @Type(() => Number) @IsInt() @Min(100)
+  GRAPHQL_MAX_COMPLEXITY = 1000;
+
+  /**
+   * Longest a query may run before it is answered with TIMEOUT (mutations always finish: their
+   * outcome must be the answer). Also bounds how long a client may take to send its request.
+   */
+  @Type(() => Number) @IsInt() @Min(1000)
+  REQUEST_TIMEOUT_MS = 30_000;
+
+  /** Days audit entries are kept; older ones are deleted hourly. 0 keeps them forever. */
+  @Type(() => Number) @IsInt() @Min(0)
+  AUDIT_RETENTION_DAYS = 365;
 
   /** Postgres connection string. When unset, an embedded Postgres is started under DATA_DIR. */
   @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must start with postgres:// or postgresql://' })

@@ -1,13 +1,18 @@
 import { Global, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DatabaseConnection } from './database.connection.js';
+import { ApiKeyRepository } from './repositories/api-key.repository.js';
+import { AuditRepository } from './repositories/audit.repository.js';
 import { EmbeddingRepository } from './repositories/embedding.repository.js';
 import { FaceRepository } from './repositories/face.repository.js';
 import { GalleryRepository } from './repositories/gallery.repository.js';
 import { IdentityRepository } from './repositories/identity.repository.js';
 import { ModelVersionRepository } from './repositories/model-version.repository.js';
+import { TenantRepository } from './repositories/tenant.repository.js';
 
-const REPOSITORIES = [GalleryRepository, IdentityRepository, FaceRepository, EmbeddingRepository, ModelVersionRepository];
+const REPOSITORIES = [
+  TenantRepository, ApiKeyRepository, AuditRepository, GalleryRepository, IdentityRepository, FaceRepository, EmbeddingRepository, ModelVersionRepository,
+];
 
 /** Postgres (embedded or DATABASE_URL), migrated at boot, and the repositories over it. */
 @Global()

@@ -5,7 +5,7 @@ import { EmbeddingRepository, GalleryRepository } from '../../database/src/index
 import { assignToCluster, clusterVectors } from '../../vector-index/src/index.js';
 import { ThresholdRequest } from './decision-threshold.js';
 import { FaceAnalysisService } from './face-analysis.service.js';
-import { VerifiedFace } from './recognition.types.js';
+import { GalleryScope, VerifiedFace } from './recognition.types.js';
 
 /**
  * Most faces one request clusters: the kNN graph and the vectors (~100 MB at 100,000 faces) are held
@@ -15,14 +15,12 @@ export const MAX_CLUSTER_FACES = 100_000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export interface ClusterFacesQuery extends ThresholdRequest {
-  galleryId: string;
+export interface ClusterFacesQuery extends ThresholdRequest, GalleryScope {
   /** Cluster only these faces of the gallery; all of its faces when absent. */
   faceIds?: string[] | null;
 }
 
-export interface ClusterAssignQuery extends ThresholdRequest {
-  galleryId: string;
+export interface ClusterAssignQuery extends ThresholdRequest, GalleryScope {
   /** Existing clusters as lists of face ids of the gallery. */
   clusters: string[][];
   image: Uint8Array;
@@ -65,7 +63,7 @@ export class ClusteringService {
 
   /** Average-linkage agglomerative clustering of the faces' embeddings (active model) at the decision threshold. */
   async clusterFaces(query: ClusterFacesQuery): Promise<ClusterResult> {
-    await this.galleries.get(query.galleryId);
+    await this.galleries.get(query.tenantId, query.galleryId);
     const { squaredDistance: threshold, far } = this.analysis.decisionThreshold(query);
     const embeddings = await this.galleryEmbeddings(query.galleryId, query.faceIds ?? undefined);
 
@@ -89,7 +87,7 @@ export class ClusteringService {
 
   /** Assigns the largest face of a photo to the closest of the given clusters, or to none, without re-clustering. */
   async assignFace(query: ClusterAssignQuery): Promise<ClusterAssignment> {
-    await this.galleries.get(query.galleryId);
+    await this.galleries.get(query.tenantId, query.galleryId);
     const { squaredDistance: threshold, far } = this.analysis.decisionThreshold(query);
     const members = await this.galleryEmbeddings(query.galleryId, query.clusters.flat());
     const vectorOf = new Map(members.map((e) => [e.faceId, e.vector]));

@@ -4,10 +4,9 @@ import { FaceRepository } from '../../database/src/index.js';
 import { encodePng } from '../../inference/src/index.js';
 import { FaceAnalysisService, FaceSelection } from './face-analysis.service.js';
 import { FaceIndexService } from './face-index.service.js';
-import { EnrollmentResult, toFaceRecord } from './recognition.types.js';
+import { EnrollmentResult, GalleryScope, toFaceRecord } from './recognition.types.js';
 
-export interface EnrollFaceCommand extends FaceSelection {
-  galleryId: string;
+export interface EnrollFaceCommand extends FaceSelection, GalleryScope {
   externalId: string;
   displayName?: string | null;
   image: Uint8Array;
@@ -39,6 +38,7 @@ export class EnrollmentService {
       );
     }
     const enrolled = await this.faces.enroll({
+      tenantId: command.tenantId,
       galleryId: command.galleryId,
       externalId: command.externalId,
       displayName: command.displayName,

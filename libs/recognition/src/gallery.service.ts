@@ -1,65 +1,118 @@
 import { Injectable } from '@nestjs/common';
+import { DomainException, ErrorCode } from '../../common/src/index.js';
 import {
   FaceRepository, GalleryEntity, GalleryRepository, IdentityEntity, IdentityRepository, Page, PageRequest,
+  TenantRepository,
 } from '../../database/src/index.js';
 import { FaceIndexService } from './face-index.service.js';
-import { FaceRecord, toFaceRecord } from './recognition.types.js';
+import { FaceRecord, GalleryScope, toFaceRecord } from './recognition.types.js';
 
 export interface DeletionResult {
   id: string;
   deletedFaces: number;
 }
 
-/** Galleries, identities and faces as stored; every deletion also leaves the index. */
+export interface ErasureResult {
+  /** The erased identity's (or tenant's) id, meaningless from now on. */
+  id: string;
+  erasedFaces: number;
+  /** Embeddings removed across every model space. */
+  erasedEmbeddings: number;
+}
+
+export interface TenantErasureResult extends ErasureResult {
+  erasedGalleries: number;
+  erasedIdentities: number;
+  revokedApiKeys: number;
+}
+
+/**
+ * Galleries, identities and faces as stored, always within one tenant (another tenant's ids are
+ * NOT_FOUND). Every deletion is one transaction, after which its index entries are dropped; a crash
+ * in between is healed by the rebuild from Postgres at boot.
+ */
 @Injectable()
 export class GalleryService {
   constructor(
+    private readonly tenants: TenantRepository,
     private readonly galleries: GalleryRepository,
     private readonly identities: IdentityRepository,
     private readonly faces: FaceRepository,
     private readonly index: FaceIndexService,
   ) {}
 
-  createGallery(name: string): Promise<GalleryEntity> {
-    return this.galleries.create(name);
+  createGallery(tenantId: string, name: string): Promise<GalleryEntity> {
+    return this.galleries.create(tenantId, name);
   }
 
-  getGallery(id: string): Promise<GalleryEntity> {
-    return this.galleries.get(id);
+  getGallery(tenantId: string, id: string): Promise<GalleryEntity> {
+    return this.galleries.get(tenantId, id);
   }
 
-  listGalleries(page: PageRequest): Promise<Page<GalleryEntity>> {
-    return this.galleries.list(page);
+  listGalleries(tenantId: string, page: PageRequest): Promise<Page<GalleryEntity>> {
+    return this.galleries.list(tenantId, page);
   }
 
-  async listIdentities(galleryId: string, page: PageRequest): Promise<Page<IdentityEntity>> {
-    await this.galleries.get(galleryId);
-    return this.identities.list(galleryId, page);
+  async listIdentities(scope: GalleryScope, page: PageRequest): Promise<Page<IdentityEntity>> {
+    await this.galleries.get(scope.tenantId, scope.galleryId);
+    return this.identities.list(scope.galleryId, page);
   }
 
-  getIdentity(galleryId: string, externalId: string): Promise<IdentityEntity> {
-    return this.identities.getByExternalId(galleryId, externalId);
+  async getIdentity(scope: GalleryScope, externalId: string): Promise<IdentityEntity> {
+    await this.galleries.get(scope.tenantId, scope.galleryId);
+    return this.identities.getByExternalId(scope.galleryId, externalId);
   }
 
+  /** Faces of an identity already resolved within the caller's tenant. */
   async facesOf(identityId: string): Promise<FaceRecord[]> {
     return (await this.identities.faces(identityId)).map(toFaceRecord);
   }
 
-  async deleteGallery(id: string): Promise<DeletionResult> {
-    const { faceCount, labels } = await this.galleries.delete(id);
+  async deleteGallery(tenantId: string, id: string): Promise<DeletionResult> {
+    const { faceCount, labels } = await this.galleries.delete(tenantId, id);
     this.index.remove(labels);
     return { id, deletedFaces: faceCount };
   }
 
-  async deleteIdentity(id: string): Promise<DeletionResult> {
-    const { faceCount, labels } = await this.identities.delete(id);
-    this.index.remove(labels);
-    return { id, deletedFaces: faceCount };
+  async deleteIdentity(tenantId: string, id: string): Promise<DeletionResult> {
+    const { erasedFaces } = await this.eraseIdentityById(tenantId, id);
+    return { id, deletedFaces: erasedFaces };
   }
 
-  async deleteFace(id: string): Promise<DeletionResult> {
-    const { labels } = await this.faces.delete(id);
+  async deleteFace(tenantId: string, id: string): Promise<DeletionResult> {
+    const { labels } = await this.faces.delete(tenantId, id);
     this.index.remove(labels);
     return { id, deletedFaces: 1 };
+  }
+
+  /**
+   * A data subject's erasure request, addressed the way the client knows the person: the identity,
+   * its faces, aligned crops and embeddings in every model space go in one transaction, then leave
+   * the index. Nothing else holds them: photos are never stored, only their sha256 on the face row.
+   */
+  async eraseIdentity(scope: GalleryScope, externalId: string): Promise<ErasureResult> {
+    const identity = await this.getIdentity(scope, externalId);
+    return this.eraseIdentityById(scope.tenantId, identity.id);
+  }
+
+  /** Erases a tenant with everything it owns, API keys included; never the caller's own (it would lock them out). */
+  async eraseTenant(tenantId: string, callerTenantId: string): Promise<TenantErasureResult> {
+    if (tenantId === callerTenantId) throw new DomainException(ErrorCode.VALIDATION, 'A key cannot erase its own tenant; use a key of another tenant');
+    const erased = await this.tenants.erase(tenantId);
+    this.index.remove(erased.labels);
+    return {
+      id: tenantId,
+      erasedGalleries: erased.galleries,
+      erasedIdentities: erased.identities,
+      erasedFaces: erased.faces,
+      erasedEmbeddings: erased.labels.length,
+      revokedApiKeys: erased.apiKeys,
+    };
+  }
+
+  private async eraseIdentityById(tenantId: string, id: string): Promise<ErasureResult> {
+    const { faceCount, labels } = await this.identities.delete(tenantId, id);
+    this.index.remove(labels);
+    return { id, erasedFaces: faceCount, erasedEmbeddings: labels.length };
   }
 }

@@ -3,6 +3,12 @@ import { Box, DetectedFace, FaceQuality, Point, QualityReason } from '../../infe
 
 export { QualityReason };
 
+/** A gallery as a request names it: it must belong to the caller's tenant, or it is NOT_FOUND. */
+export interface GalleryScope {
+  tenantId: string;
+  galleryId: string;
+}
+
 export enum MatchDecision {
   MATCH = 'MATCH',
   UNKNOWN = 'UNKNOWN',

@@ -6,19 +6,18 @@ import { ThresholdRequest } from './decision-threshold.js';
 import { FaceAnalysisService } from './face-analysis.service.js';
 import { FaceIndexService } from './face-index.service.js';
 import {
-  DetectionResult, IdentifiedFace, IdentifyResult, MatchDecision, Verification, VerifiedFace,
+  DetectionResult, GalleryScope, IdentifiedFace, IdentifyResult, MatchDecision, Verification, VerifiedFace,
 } from './recognition.types.js';
 
 /** `threshold` / `far` (ThresholdRequest): the configured default FAR when neither is given. */
-export interface IdentifyQuery extends ThresholdRequest {
-  galleryId: string;
+export interface IdentifyQuery extends ThresholdRequest, GalleryScope {
   image: Uint8Array;
   k: number;
 }
 
 export type VerifyQuery = ThresholdRequest & {
   imageA: Uint8Array;
-} & ({ imageB: Uint8Array } | { galleryId: string; externalId: string });
+} & ({ imageB: Uint8Array } | (GalleryScope & { externalId: string }));
 
 /** Verification compares the largest face of each photo, as cloud APIs do for their source image. */
 const LARGEST = { largestFaceOnly: true };
@@ -51,7 +50,7 @@ export class SearchService {
    */
   async identify(query: IdentifyQuery): Promise<IdentifyResult> {
     const k = this.checkK(query.k);
-    await this.galleries.get(query.galleryId);
+    await this.galleries.get(query.tenantId, query.galleryId);
     const { squaredDistance: threshold, far } = this.analysis.decisionThreshold(query);
     const { image, faces } = await this.analysis.analyzeAll(query.image);
     const hitsPerFace = faces.map((face) => this.index.searchIdentities(query.galleryId, face.embedding, k));
@@ -85,6 +84,7 @@ export class SearchService {
       similarity = dot(a.embedding, b.embedding);
       faceB = { box: b.box, score: b.score };
     } else {
+      await this.galleries.get(query.tenantId, query.galleryId);
       const identity = await this.identities.getByExternalId(query.galleryId, query.externalId);
       const enrolled = await this.embeddings.forIdentity(identity.id, this.analysis.embedderId);
       if (enrolled.length === 0) {

@@ -1,5 +1,7 @@
 import { Args, Query, Resolver } from '@nestjs/graphql';
+import type { Principal } from '../../../../libs/access/src/index.js';
 import { ClusteringService } from '../../../../libs/recognition/src/index.js';
+import { CurrentPrincipal, RequireRole } from '../auth/access.decorators.js';
 import { ImageInputReader } from '../upload/image-input.reader.js';
 import { ClusterAssignInput, ClusterFacesInput } from './inputs/cluster.inputs.js';
 import { ClusterAssignmentModel, ClusterResultModel } from './models/cluster.model.js';
@@ -12,13 +14,16 @@ export class ClusterResolver {
   ) {}
 
   @Query(() => ClusterResultModel, { description: 'Groups the faces of a gallery into people (average-linkage agglomerative clustering at the decision threshold).' })
-  clusterFaces(@Args('input') input: ClusterFacesInput) {
-    return this.clustering.clusterFaces(input);
+  @RequireRole('reader')
+  clusterFaces(@Args('input') input: ClusterFacesInput, @CurrentPrincipal() { tenantId }: Principal) {
+    return this.clustering.clusterFaces({ ...input, tenantId });
   }
 
   @Query(() => ClusterAssignmentModel, { description: 'Assigns the largest face of a photo to one of the given clusters, or to none (a new person).' })
-  assignFaceToCluster(@Args('input') input: ClusterAssignInput) {
+  @RequireRole('reader')
+  assignFaceToCluster(@Args('input') input: ClusterAssignInput, @CurrentPrincipal() { tenantId }: Principal) {
     return this.clustering.assignFace({
+      tenantId,
       galleryId: input.galleryId,
       clusters: input.clusters,
       image: this.images.read(input.image, input.imageBase64, 'image'),

@@ -1,5 +1,6 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { FaceIndexService } from '../../../../libs/recognition/src/index.js';
+import { PublicRoute } from '../auth/access.decorators.js';
 
 @Controller('health')
 export class HealthController {
@@ -7,6 +8,7 @@ export class HealthController {
 
   /** 200 once models are loaded, Postgres is migrated and the index is built. */
   @Get()
+  @PublicRoute()
   health() {
     if (!this.index.isReady) throw new ServiceUnavailableException({ status: 'starting' });
     return { status: 'ok', model: this.index.modelVersionId, indexedFaces: this.index.size };

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 
 /** An index entry: the embedding row id is the label in its model's index. */
 export interface EmbeddingLabel {
@@ -13,6 +13,19 @@ export interface IndexedEmbedding {
   identityId: string;
   faceId: string;
   vector: Float32Array;
+}
+
+/**
+ * Deletes, inside the caller's transaction, every embedding (all model spaces) of the faces matching
+ * `faceCondition` (a condition on alias `f`, faces) and returns their index labels.
+ */
+export async function deleteEmbeddings(em: EntityManager, faceCondition: string, params: unknown[]): Promise<EmbeddingLabel[]> {
+  const [rows]: [{ label: string; modelVersionId: string }[], number] = await em.query(
+    `DELETE FROM embeddings e USING faces f WHERE e.face_id = f.id AND ${faceCondition}
+     RETURNING e.id AS "label", e.model_version_id AS "modelVersionId"`,
+    params,
+  );
+  return rows.map((row) => ({ label: Number(row.label), modelVersionId: row.modelVersionId }));
 }
 
 /** Rows fetched per round trip when streaming a whole embedding space. */

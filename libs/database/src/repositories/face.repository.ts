@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { notFound } from '../../../common/src/index.js';
 import { FaceEntity, IdentityEntity } from '../entities/index.js';
-import { EmbeddingLabel } from './embedding.repository.js';
+import { deleteEmbeddings, EmbeddingLabel } from './embedding.repository.js';
 
 export interface NewFace {
   box: { x: number; y: number; width: number; height: number };
@@ -18,6 +18,8 @@ export interface NewFace {
 }
 
 export interface EnrollmentRecord {
+  /** The gallery must belong to this tenant. */
+  tenantId: string;
   galleryId: string;
   externalId: string;
   /** Replaces the stored display name when given; kept otherwise. */
@@ -44,7 +46,7 @@ export class FaceRepository {
   async enroll(record: EnrollmentRecord): Promise<EnrolledFace> {
     return this.dataSource.transaction(async (em) => {
       // Locks the gallery row against a concurrent delete for the rest of the transaction.
-      const [gallery] = await em.query('SELECT id FROM galleries WHERE id = $1 FOR SHARE', [record.galleryId]);
+      const [gallery] = await em.query('SELECT id FROM galleries WHERE id = $1 AND tenant_id = $2 FOR SHARE', [record.galleryId, record.tenantId]);
       if (!gallery) throw notFound('Gallery', record.galleryId);
       const [row] = await em.query(
         `INSERT INTO identities (gallery_id, external_id, display_name) VALUES ($1, $2, $3)
@@ -77,17 +79,17 @@ export class FaceRepository {
     });
   }
 
-  /** Deletes one face and its embeddings; returns the removed index labels. */
-  async delete(id: string): Promise<{ face: FaceEntity; labels: EmbeddingLabel[] }> {
+  /** Deletes one of the tenant's faces with its crop and embeddings; returns the removed index labels. */
+  async delete(tenantId: string, id: string): Promise<{ labels: EmbeddingLabel[] }> {
     return this.dataSource.transaction(async (em) => {
-      const face = await em.getRepository(FaceEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
-      if (!face) throw notFound('Face', id);
-      const [labels]: [EmbeddingLabel[], number] = await em.query(
-        'DELETE FROM embeddings WHERE face_id = $1 RETURNING id AS "label", model_version_id AS "modelVersionId"',
-        [id],
+      const [owned] = await em.query(
+        'SELECT f.id FROM faces f JOIN galleries g ON g.id = f.gallery_id WHERE f.id = $1 AND g.tenant_id = $2 FOR UPDATE OF f',
+        [id, tenantId],
       );
+      if (!owned) throw notFound('Face', id);
+      const labels = await deleteEmbeddings(em, 'f.id = $1', [id]);
       await em.query('DELETE FROM faces WHERE id = $1', [id]);
-      return { face, labels: labels.map((l) => ({ ...l, label: Number(l.label) })) };
+      return { labels };
     });
   }
 }

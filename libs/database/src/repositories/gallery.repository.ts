@@ -3,7 +3,7 @@ import { DataSource, QueryFailedError } from 'typeorm';
 import { DomainException, ErrorCode, notFound } from '../../../common/src/index.js';
 import { GalleryEntity } from '../entities/index.js';
 import { Page, PageRequest, paginate } from './pagination.js';
-import { EmbeddingLabel } from './embedding.repository.js';
+import { deleteEmbeddings, EmbeddingLabel } from './embedding.repository.js';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -14,37 +14,35 @@ export const isUniqueViolation = (error: unknown) =>
 export class GalleryRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async create(name: string): Promise<GalleryEntity> {
+  async create(tenantId: string, name: string): Promise<GalleryEntity> {
     try {
-      return await this.dataSource.getRepository(GalleryEntity).save({ name });
+      return await this.dataSource.getRepository(GalleryEntity).save({ tenantId, name });
     } catch (error) {
       if (isUniqueViolation(error)) throw new DomainException(ErrorCode.ALREADY_EXISTS, `A gallery named ${JSON.stringify(name)} exists`, { name });
       throw error;
     }
   }
 
-  async get(id: string): Promise<GalleryEntity> {
-    const gallery = await this.dataSource.getRepository(GalleryEntity).findOneBy({ id });
+  /** The tenant's gallery; another tenant's is NOT_FOUND like a missing one, so ids cannot be probed. */
+  async get(tenantId: string, id: string): Promise<GalleryEntity> {
+    const gallery = await this.dataSource.getRepository(GalleryEntity).findOneBy({ id, tenantId });
     if (!gallery) throw notFound('Gallery', id);
     return gallery;
   }
 
-  list(page: PageRequest): Promise<Page<GalleryEntity>> {
-    return paginate(this.dataSource.getRepository(GalleryEntity).createQueryBuilder('g'), 'g', page);
+  list(tenantId: string, page: PageRequest): Promise<Page<GalleryEntity>> {
+    return paginate(this.dataSource.getRepository(GalleryEntity).createQueryBuilder('g').where('g.tenant_id = :tenantId', { tenantId }), 'g', page);
   }
 
-  /** Deletes a gallery with all its identities, faces and embeddings; returns the removed index labels. */
-  async delete(id: string): Promise<{ faceCount: number; labels: EmbeddingLabel[] }> {
+  /** Deletes one of the tenant's galleries with all its identities, faces and embeddings; returns the removed index labels. */
+  async delete(tenantId: string, id: string): Promise<{ faceCount: number; labels: EmbeddingLabel[] }> {
     return this.dataSource.transaction(async (em) => {
-      const [labels]: [EmbeddingLabel[], number] = await em.query(
-        `DELETE FROM embeddings e USING faces f WHERE e.face_id = f.id AND f.gallery_id = $1
-         RETURNING e.id::int8 AS "label", e.model_version_id AS "modelVersionId"`,
-        [id],
-      );
+      const [gallery] = await em.query('SELECT id FROM galleries WHERE id = $1 AND tenant_id = $2 FOR UPDATE', [id, tenantId]);
+      if (!gallery) throw notFound('Gallery', id);
+      const labels = await deleteEmbeddings(em, 'f.gallery_id = $1', [id]);
       const [, faceCount]: [unknown, number] = await em.query('DELETE FROM faces WHERE gallery_id = $1', [id]);
-      const [, affected]: [unknown, number] = await em.query('DELETE FROM galleries WHERE id = $1', [id]);
-      if (!affected) throw notFound('Gallery', id);
-      return { faceCount, labels: labels.map((l) => ({ ...l, label: Number(l.label) })) };
+      await em.query('DELETE FROM galleries WHERE id = $1', [id]);
+      return { faceCount, labels };
     });
   }
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { notFound } from '../../../common/src/index.js';
 import { FaceEntity, IdentityEntity } from '../entities/index.js';
-import { EmbeddingLabel } from './embedding.repository.js';
+import { deleteEmbeddings, EmbeddingLabel } from './embedding.repository.js';
 import { Page, PageRequest, paginate } from './pagination.js';
 
 @Injectable()
@@ -30,19 +30,22 @@ export class IdentityRepository {
     return this.dataSource.getRepository(FaceEntity).find({ where: { identityId }, order: { createdAt: 'ASC', id: 'ASC' } });
   }
 
-  /** Deletes the identity with its faces and embeddings; returns the removed index labels. */
-  async delete(id: string): Promise<{ identity: IdentityEntity; faceCount: number; labels: EmbeddingLabel[] }> {
+  /**
+   * Deletes one of the tenant's identities with its faces, crops and embeddings in every model
+   * space; returns the removed index labels. Another tenant's identity is NOT_FOUND.
+   */
+  async delete(tenantId: string, id: string): Promise<{ identity: IdentityEntity; faceCount: number; labels: EmbeddingLabel[] }> {
     return this.dataSource.transaction(async (em) => {
-      const identity = await em.getRepository(IdentityEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
-      if (!identity) throw notFound('Identity', id);
-      const [labels]: [EmbeddingLabel[], number] = await em.query(
-        `DELETE FROM embeddings e USING faces f WHERE e.face_id = f.id AND f.identity_id = $1
-         RETURNING e.id AS "label", e.model_version_id AS "modelVersionId"`,
-        [id],
+      const [owned] = await em.query(
+        'SELECT i.id FROM identities i JOIN galleries g ON g.id = i.gallery_id WHERE i.id = $1 AND g.tenant_id = $2 FOR UPDATE OF i',
+        [id, tenantId],
       );
+      if (!owned) throw notFound('Identity', id);
+      const identity = await em.getRepository(IdentityEntity).findOneByOrFail({ id });
+      const labels = await deleteEmbeddings(em, 'f.identity_id = $1', [id]);
       const [, faceCount]: [unknown, number] = await em.query('DELETE FROM faces WHERE identity_id = $1', [id]);
       await em.query('DELETE FROM identities WHERE id = $1', [id]);
-      return { identity, faceCount, labels: labels.map((l) => ({ ...l, label: Number(l.label) })) };
+      return { identity, faceCount, labels };
     });
   }
 }

@@ -1,4 +1,5 @@
 import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
+import { Connection } from './connection.model.js';
 
 @ObjectType('Gallery', { description: 'A set of enrolled identities searched together.' })
 export class GalleryModel {
@@ -8,12 +9,7 @@ export class GalleryModel {
 }
 
 @ObjectType('GalleryConnection')
-export class GalleryConnectionModel {
-  @Field(() => [GalleryModel]) nodes: GalleryModel[];
-  @Field(() => Int) totalCount: number;
-  @Field(() => String, { nullable: true, description: 'Pass as `after` to get the next page.' }) endCursor: string | null;
-  @Field() hasNextPage: boolean;
-}
+export class GalleryConnectionModel extends Connection(GalleryModel) {}
 
 @ObjectType('DeletionResult')
 export class DeletionResultModel {

@@ -1,4 +1,5 @@
-import { Field, Float, ID, Int, ObjectType } from '@nestjs/graphql';
+import { Field, Float, ID, ObjectType } from '@nestjs/graphql';
+import { Connection } from './connection.model.js';
 import { BoxModel, PointModel } from './geometry.model.js';
 import { FaceQualityModel } from './quality.model.js';
 
@@ -27,12 +28,7 @@ export class IdentityModel {
 }
 
 @ObjectType('IdentityConnection')
-export class IdentityConnectionModel {
-  @Field(() => [IdentityModel]) nodes: IdentityModel[];
-  @Field(() => Int) totalCount: number;
-  @Field(() => String, { nullable: true }) endCursor: string | null;
-  @Field() hasNextPage: boolean;
-}
+export class IdentityConnectionModel extends Connection(IdentityModel) {}
 
 @ObjectType('EnrollFaceResult')
 export class EnrollFaceResultModel {
