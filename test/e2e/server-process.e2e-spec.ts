@@ -115,6 +115,26 @@ describe('server process on embedded defaults (end to end)', () => {
     await stop(server);
   });
 
+  it('logs neither image bytes nor embeddings, even at the most verbose level', async () => {
+    server = startServer({ ...env, LOG_LEVEL: 'verbose' });
+    await waitForHealth(baseUrl, server);
+    const api = new GraphqlClient(baseUrl);
+    const galleryId = (await api.request('mutation { createGallery(input: { name: "logs" }) { id } }')).data!.createGallery.id;
+    const photo = (await readFile(londonPhoto('neutral_front', 5))).toString('base64');
+    const garbage = Buffer.from('not an image at all, but long enough to be recognised in a log line').toString('base64');
+    const vectors = await api.request('mutation($i: FaceEnrollInput!) { enrollFace(input: $i) { faces { id } } }', { i: { galleryId, externalId: 'p5', imageBase64: photo } });
+    expect(vectors.errors).toBeUndefined();
+    await api.request('query($i: IdentifyInput!) { identify(input: $i) { faces { decision } } }', { i: { galleryId, imageBase64: photo } });
+    await api.request('query($i: IdentifyInput!) { identify(input: $i) { faces { decision } } }', { i: { galleryId, imageBase64: garbage } });
+    await api.request('query($i: IdentifyInput!) { identify(input: $i) { faces { decision } } }', { i: { galleryId, imageBase64: photo.slice(0, 3000) } });
+    await stop(server);
+    const output = server.output();
+    for (const payload of [photo, garbage]) {
+      for (let at = 0; at + 32 <= payload.length; at += 997) expect(output).not.toContain(payload.slice(at, at + 32));
+    }
+    expect(output).not.toMatch(/(-?\d\.\d{4,}\s*,\s*){8}/); // no run of floats that could be an embedding
+  });
+
   it('refuses to start on invalid configuration, with a readable message', async () => {
     const bad = startServer({ ...env, PORT: 'eighty', DETECTOR_SCORE_THRESHOLD: '2' });
     expect(await bad.exited).toBe(1);

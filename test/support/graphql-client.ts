@@ -13,12 +13,25 @@ export interface UploadFile {
 }
 
 export class GraphqlClient {
-  constructor(readonly baseUrl: string) {}
+  constructor(
+    readonly baseUrl: string,
+    /** Sent as `Authorization: Bearer <apiKey>` when set. */
+    readonly apiKey?: string,
+  ) {}
+
+  /** The same server, called with another API key. */
+  withKey(apiKey: string): GraphqlClient {
+    return new GraphqlClient(this.baseUrl, apiKey);
+  }
+
+  private headers(extra: Record<string, string>): Record<string, string> {
+    return this.apiKey ? { ...extra, authorization: `Bearer ${this.apiKey}` } : extra;
+  }
 
   async request<T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}): Promise<GraphqlResponse<T>> {
     const response = await fetch(`${this.baseUrl}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: this.headers({ 'content-type': 'application/json' }),
       body: JSON.stringify({ query, variables }),
     });
     return { status: response.status, ...((await response.json()) as object) };
@@ -32,7 +45,7 @@ export class GraphqlClient {
     files.forEach((f, i) => form.append(String(i), new Blob([f.bytes]), f.filename ?? `file${i}`));
     const response = await fetch(`${this.baseUrl}/graphql`, {
       method: 'POST',
-      headers: { 'apollo-require-preflight': 'true' },
+      headers: this.headers({ 'apollo-require-preflight': 'true' }),
       body: form,
     });
     return { status: response.status, ...((await response.json()) as object) };

@@ -29,6 +29,16 @@ describe('configuration validation', () => {
     }
   });
 
+  it('requires API keys unless the server binds to loopback or AUTH_MODE says otherwise', () => {
+    expect(loadConfig({}).auth).toEqual({ mode: 'auto', required: false });
+    expect(loadConfig({ HOST: '::1' }).auth.required).toBe(false);
+    expect(loadConfig({ HOST: '0.0.0.0' }).auth.required).toBe(true);
+    expect(loadConfig({ HOST: '192.168.1.20' }).auth.required).toBe(true);
+    expect(loadConfig({ AUTH_MODE: 'required' }).auth.required).toBe(true);
+    expect(loadConfig({ HOST: '0.0.0.0', AUTH_MODE: 'disabled' }).auth.required).toBe(false);
+    expect(() => loadConfig({ AUTH_MODE: 'off' })).toThrow(/AUTH_MODE/);
+  });
+
   it('ignores variables it does not own', () => {
     expect(() => loadConfig({ PATH: '/usr/bin', HOME: '/root' })).not.toThrow();
   });

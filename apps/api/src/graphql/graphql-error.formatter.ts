@@ -1,6 +1,6 @@
 import { HttpException, Logger } from '@nestjs/common';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { DomainException, ErrorCode } from '../../../../libs/common/src/index.js';
 
 const logger = new Logger('GraphQL');
@@ -14,7 +14,9 @@ const REQUEST_ERROR_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION
  * logged and answered as INTERNAL without internals.
  */
 export function formatGraphqlError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const unwrapped = unwrapResolverError(error);
+  // Request-level errors (validation rules) carry a domain exception one level down.
+  const original = unwrapped instanceof GraphQLError && unwrapped.originalError instanceof DomainException ? unwrapped.originalError : unwrapped;
   if (original instanceof DomainException) {
     return { ...formatted, message: original.message, extensions: { code: original.code, ...(original.details ? { details: original.details } : {}) } };
   }

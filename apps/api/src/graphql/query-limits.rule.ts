@@ -1,7 +1,7 @@
 import {
   ASTVisitor, FragmentDefinitionNode, GraphQLError, Kind, SelectionSetNode, ValidationContext, ValidationRule,
 } from 'graphql';
-import { ErrorCode } from '../../../../libs/common/src/index.js';
+import { DomainException, ErrorCode } from '../../../../libs/common/src/index.js';
 
 export interface QueryLimits {
   maxDepth: number;
@@ -58,8 +58,9 @@ export function queryLimitsRule(limits: QueryLimits): ValidationRule {
     return {
       OperationDefinition(operation) {
         const { depth, cost } = measure(operation.selectionSet, true, new Set());
+        // The domain exception rides along as originalError, so the error formatter keeps its code.
         const refuse = (message: string) =>
-          context.reportError(new GraphQLError(message, { nodes: [operation], extensions: { code: ErrorCode.QUERY_TOO_COMPLEX } }));
+          context.reportError(new GraphQLError(message, { nodes: [operation], originalError: new DomainException(ErrorCode.QUERY_TOO_COMPLEX, message) }));
         if (depth > limits.maxDepth) refuse(`The operation is ${depth} levels deep; the limit is ${limits.maxDepth} (GRAPHQL_MAX_DEPTH)`);
         if (cost > limits.maxComplexity) {
           refuse(`The operation costs ${cost} (model fields ${limits.modelFieldCost} each, other fields 1); the limit is ${limits.maxComplexity} (GRAPHQL_MAX_COMPLEXITY)`);
