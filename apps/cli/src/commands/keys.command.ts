@@ -35,7 +35,13 @@ export const keysCommand: CliCommand = {
         return await keys.revokeKey(id);
       }
       const tenantId = args.flags.has('tenant') ? (await app.get(TenantRepository).getByName(stringFlag(args, 'tenant'))).id : undefined;
-      return (await keys.listKeys(tenantId, { first: 100 })).nodes;
+      const all = [];
+      for (let after: string | undefined; ; ) {
+        const page = await keys.listKeys(tenantId, { first: 100, after });
+        all.push(...page.nodes);
+        if (!page.hasNextPage) return all;
+        after = page.endCursor!;
+      }
     } finally {
       await app.close();
     }
