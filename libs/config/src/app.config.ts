@@ -13,7 +13,9 @@ export class AppConfig {
   readonly limits: { maxUploadBytes: number; maxImagePixels: number; maxK: number };
   /** False-accept rate of the default decision threshold. */
   readonly defaultFar: number;
-  readonly index: { m: number; efConstruction: number; efSearch: number; exactSearchMaxFaces: number };
+  readonly index: {
+    m: number; efConstruction: number; efSearch: number; exactSearchMaxFaces: number; pollIntervalMs: number; changeRetentionDays: number;
+  };
   readonly quality: {
     minInterocularDistance: number; minSharpness: number; maxYaw: number; maxPitch: number; maxRoll: number; minDetectorScore: number;
   };
@@ -46,7 +48,8 @@ export class AppConfig {
     this.defaultFar = env.DEFAULT_FAR;
     this.index = {
       m: env.HNSW_M, efConstruction: env.HNSW_EF_CONSTRUCTION, efSearch: env.HNSW_EF_SEARCH,
-      exactSearchMaxFaces: env.EXACT_SEARCH_MAX_FACES,
+      exactSearchMaxFaces: env.EXACT_SEARCH_MAX_FACES, pollIntervalMs: env.INDEX_POLL_INTERVAL_MS,
+      changeRetentionDays: env.INDEX_CHANGES_RETENTION_DAYS,
     };
     this.quality = {
       minInterocularDistance: env.QUALITY_MIN_INTEROCULAR, minSharpness: env.QUALITY_MIN_SHARPNESS,

@@ -143,6 +143,24 @@ export class EnvironmentVariables {
   @Type(() => Number) @IsInt() @Min(0)
   EXACT_SEARCH_MAX_FACES = 2000;
 
+  /*
+   * Several API processes may share one Postgres: each holds its own index and follows the others'
+   * enrollments and deletions through the `index_changes` outbox (woken by NOTIFY, polling as a
+   * fallback). Index snapshots under DATA_DIR/index-snapshots let a restart load the index and replay
+   * only the changes made since, instead of rebuilding it from every embedding (minutes at 1M faces).
+   */
+
+  /** How often each process polls the outbox for other processes' changes; bounds their delay when a notification is lost. */
+  @Type(() => Number) @IsInt() @Min(50) @Max(60_000)
+  INDEX_POLL_INTERVAL_MS = 500;
+
+  /**
+   * Days outbox changes are kept (deleted hourly). A snapshot older than that cannot be replayed and
+   * is replaced by a full rebuild, so keep it above how long a process may stay down.
+   */
+  @Type(() => Number) @IsNumber() @Min(0.01)
+  INDEX_CHANGES_RETENTION_DAYS = 7;
+
   /**
    * False-accept rate whose calibrated threshold decides MATCH / same when a request names neither
    * `threshold` nor `far`. 1e-4: in identification each enrolled identity is one more chance to

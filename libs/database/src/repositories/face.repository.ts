@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { notFound } from '../../../common/src/index.js';
 import { FaceEntity, IdentityEntity } from '../entities/index.js';
-import { deleteEmbeddings, EmbeddingLabel } from './embedding.repository.js';
+import { deleteEmbeddings } from './embedding.repository.js';
+import { IndexRemoval, recordIndexChanges } from './index-change.repository.js';
 
 export interface NewFace {
   box: { x: number; y: number; width: number; height: number };
@@ -33,6 +34,8 @@ export interface EnrolledFace {
   identityCreated: boolean;
   face: FaceEntity;
   embeddingLabel: number;
+  /** The index change that adds the embedding (see recordIndexChanges). */
+  changeId: number;
 }
 
 @Injectable()
@@ -40,8 +43,8 @@ export class FaceRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Stores identity (created on first enrollment of its externalId), face, crop and embedding in one
-   * transaction: either all of it is there afterwards or none of it.
+   * Stores identity (created on first enrollment of its externalId), face, crop, embedding and the
+   * index change in one transaction: either all of it is there afterwards or none of it.
    */
   async enroll(record: EnrollmentRecord): Promise<EnrolledFace> {
     return this.dataSource.transaction(async (em) => {
@@ -75,12 +78,14 @@ export class FaceRepository {
         'INSERT INTO embeddings (face_id, model_version_id, vector) VALUES ($1, $2, $3) RETURNING id',
         [face.id, record.embedding.modelVersionId, Array.from(record.embedding.vector)],
       );
-      return { identity, identityCreated: row.created, face, embeddingLabel: Number(embeddingId) };
+      const embeddingLabel = Number(embeddingId);
+      const changeId = await recordIndexChanges(em, 'add', [{ label: embeddingLabel, modelVersionId: record.embedding.modelVersionId }]);
+      return { identity, identityCreated: row.created, face, embeddingLabel, changeId: changeId! };
     });
   }
 
   /** Deletes one of the tenant's faces with its crop and embeddings; returns the removed index labels. */
-  async delete(tenantId: string, id: string): Promise<{ labels: EmbeddingLabel[] }> {
+  async delete(tenantId: string, id: string): Promise<IndexRemoval> {
     return this.dataSource.transaction(async (em) => {
       const [owned] = await em.query(
         'SELECT f.id FROM faces f JOIN galleries g ON g.id = f.gallery_id WHERE f.id = $1 AND g.tenant_id = $2 FOR UPDATE OF f',
@@ -89,7 +94,7 @@ export class FaceRepository {
       if (!owned) throw notFound('Face', id);
       const labels = await deleteEmbeddings(em, 'f.id = $1', [id]);
       await em.query('DELETE FROM faces WHERE id = $1', [id]);
-      return { labels };
+      return { labels, changeId: await recordIndexChanges(em, 'remove', labels) };
     });
   }
 }
