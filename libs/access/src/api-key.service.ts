@@ -29,6 +29,9 @@ const hashSecret = (key: string) => createHash('sha256').update(key).digest('hex
 
 @Injectable()
 export class ApiKeyService {
+  /** The default tenant cannot be erased, so its principal is looked up once. */
+  private anonymous?: Promise<Principal>;
+
   constructor(
     private readonly keys: ApiKeyRepository,
     private readonly tenants: TenantRepository,
@@ -60,9 +63,15 @@ export class ApiKeyService {
   }
 
   /** Who a request without a key is when authentication is disabled: an admin of the default tenant. */
-  async anonymousPrincipal(): Promise<Principal> {
-    const tenant = await this.tenants.findOrCreate(DEFAULT_TENANT);
-    return { keyId: null, tenantId: tenant.id, tenantName: tenant.name, role: 'admin' };
+  anonymousPrincipal(): Promise<Principal> {
+    this.anonymous ??= this.tenants.findOrCreate(DEFAULT_TENANT).then(
+      (tenant) => ({ keyId: null, tenantId: tenant.id, tenantName: tenant.name, role: 'admin' as const }),
+      (error: unknown) => {
+        this.anonymous = undefined; // retry on the next request
+        throw error;
+      },
+    );
+    return this.anonymous;
   }
 
   listKeys(tenantId: string | undefined, page: PageRequest): Promise<Page<ApiKeyEntity>> {
