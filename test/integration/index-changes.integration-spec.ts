@@ -141,6 +141,6 @@ describe('index change outbox (integration, real Postgres)', () => {
     await queryDatabase(databaseUrl, `UPDATE index_changes SET created_at = now() - interval '30 days' WHERE id <= $1`, [lastOld]);
     expect(await app.get(IndexChangeRepository).prune(7)).toBe(ids.length - 2);
     expect((await changesAfter(0)).map((c) => Number(c.id))).toEqual(recent);
-    expect(await app.get(IndexChangeRepository).prunedThrough()).toBe(lastOld);
+    expect((await app.get(IndexChangeRepository).outboxState()).prunedThrough).toBe(lastOld);
   });
 });

@@ -63,7 +63,7 @@ export class EnvironmentVariables {
   @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must start with postgres:// or postgresql://' })
   DATABASE_URL?: string;
 
-  /** Where the embedded Postgres keeps its files (and other local state). */
+  /** Local state: the embedded Postgres's files (`postgres/`) and index snapshots (`index-snapshots/`, one directory may serve several processes). */
   @IsString()
   DATA_DIR = './data';
 
@@ -153,6 +153,25 @@ export class EnvironmentVariables {
   /** How often each process polls the outbox for other processes' changes; bounds their delay when a notification is lost. */
   @Type(() => Number) @IsInt() @Min(50) @Max(60_000)
   INDEX_POLL_INTERVAL_MS = 500;
+
+  /**
+   * How often an index that changed is snapshotted (also on shutdown, and right after a full rebuild);
+   * 0 turns snapshots off, so every boot rebuilds from Postgres. An erased face's vector leaves the
+   * snapshot files at the next snapshot, so this also bounds how long it stays on disk there.
+   */
+  @Type(() => Number) @IsInt() @Min(0)
+  INDEX_SNAPSHOT_INTERVAL_SECONDS = 600;
+
+  /** Changes applied since the last snapshot that trigger the next one before the interval is up. */
+  @Type(() => Number) @IsInt() @Min(1)
+  INDEX_SNAPSHOT_EVERY_CHANGES = 10_000;
+
+  /**
+   * Faces checked against Postgres (owner ids and vector) when a snapshot is loaded, plus as many
+   * embeddings of Postgres looked up in the index, on top of comparing the counts.
+   */
+  @Type(() => Number) @IsInt() @Min(0)
+  INDEX_SNAPSHOT_VERIFY_SAMPLE = 1000;
 
   /**
    * Days outbox changes are kept (deleted hourly). A snapshot older than that cannot be replayed and

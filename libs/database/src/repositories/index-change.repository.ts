@@ -86,10 +86,14 @@ export class IndexSourceReader {
     return Number(id);
   }
 
-  /** Highest change id deleted by retention: a snapshot whose watermark is below it cannot be replayed. */
-  async prunedThrough(): Promise<number> {
-    const [{ id }] = await this.em.query('SELECT pruned_through AS id FROM index_change_retention');
-    return Number(id);
+  /**
+   * This database's id (random, made by the migration), so that a snapshot is only replayed against
+   * the database it was taken of, and the highest change id deleted by retention: a snapshot whose
+   * watermark is below it cannot be replayed.
+   */
+  async outboxState(): Promise<{ databaseId: string; prunedThrough: number }> {
+    const [row] = await this.em.query('SELECT database_id, pruned_through FROM index_change_state');
+    return { databaseId: row.database_id, prunedThrough: Number(row.pruned_through) };
   }
 
   async countEmbeddings(modelVersionId: string): Promise<number> {
@@ -148,7 +152,7 @@ export class IndexChangeRepository extends IndexSourceReader {
       );
       if (through === null) return 0;
       const [, deleted]: [unknown, number] = await em.query('DELETE FROM index_changes WHERE id <= $1', [through]);
-      await em.query('UPDATE index_change_retention SET pruned_through = greatest(pruned_through, $1)', [through]);
+      await em.query('UPDATE index_change_state SET pruned_through = greatest(pruned_through, $1)', [through]);
       return deleted;
     });
   }
