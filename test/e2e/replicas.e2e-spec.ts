@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphqlClient } from '../support/graphql-client.js';
-import { freePort, Server, startServer, stopServer, waitForHealth } from '../support/server-process.js';
+import { freePort, Server, startServer, stopServer, waitForHealth } from '../../bench/server-process.js';
 import { londonPhoto, MANIFEST_DIR, MODEL_DIR } from '../support/shared-data.js';
 import { createTestDatabase, queryDatabase } from '../support/test-app.js';
 

@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
+// The real server as a child process, for the end-to-end tests and the boot benchmark.
+
 /** The build output `npm start` runs (`npm test` builds first). */
 export const MAIN = resolve('dist/apps/api/src/main.js');
 
@@ -32,8 +34,8 @@ export function startServer(env: Record<string, string>): Server {
   return { process: child, output: () => output, exited };
 }
 
-/** The body of /health once it answers 200. */
-export async function waitForHealth(baseUrl: string, server: Server, timeoutMs = 90_000): Promise<Record<string, unknown>> {
+/** The body of /health once it answers 200, asking every `pollMs`. */
+export async function waitForHealth(baseUrl: string, server: Server, timeoutMs = 90_000, pollMs = 250): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (server.process.exitCode !== null) throw new Error(`server exited early:\n${server.output()}`);
@@ -43,7 +45,7 @@ export async function waitForHealth(baseUrl: string, server: Server, timeoutMs =
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
   throw new Error(`no /health within ${timeoutMs} ms:\n${server.output()}`);
 }
