@@ -71,7 +71,7 @@ async function isPostmasterOf(pid: number, dataDir: string): Promise<boolean> {
  * process is gone, or is anything but this directory's postmaster (its pid reused after a reboot),
  * is stale and removed; that process is left alone.
  */
-async function stopLeftoverPostmaster(dataDir: string, log?: (message: string) => void): Promise<void> {
+export async function stopLeftoverPostmaster(dataDir: string, log?: (message: string) => void): Promise<void> {
   const pidFile = join(dataDir, 'postmaster.pid');
   const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0) return;
