@@ -1,10 +1,9 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { freePort, ServerProcess, startServer, waitForHealth } from '../../bench/server-process.js';
 import { GraphqlClient } from '../support/graphql-client.js';
 import { londonPhoto, MANIFEST_DIR, MODEL_DIR } from '../support/shared-data.js';
 
@@ -13,53 +12,11 @@ import { londonPhoto, MANIFEST_DIR, MODEL_DIR } from '../support/shared-data.js'
  * and models at boot, /health when ready, a clean stop on SIGTERM, and everything still there after
  * a restart. Uses the build output (`npm test` builds first).
  */
-const MAIN = resolve('dist/apps/api/src/main.js');
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer().once('error', fail).listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
-interface Server {
-  process: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function startServer(env: Record<string, string>): Server {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (\`npm test\` does).`);
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
-  return { process: child, output: () => output, exited };
-}
-
-async function waitForHealth(baseUrl: string, server: Server, timeoutMs = 90_000): Promise<Record<string, unknown>> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (server.process.exitCode !== null) throw new Error(`server exited early:\n${server.output()}`);
-    try {
-      const response = await fetch(`${baseUrl}/health`);
-      if (response.ok) return (await response.json()) as Record<string, unknown>;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`no /health within ${timeoutMs} ms:\n${server.output()}`);
-}
-
 describe('server process on embedded defaults (end to end)', () => {
   const dataDir = join(tmpdir(), `facerec-e2e-data-${randomBytes(6).toString('hex')}`);
   let env: Record<string, string>;
   let baseUrl: string;
-  let server: Server | undefined;
+  let server: ServerProcess | undefined;
 
   beforeAll(async () => {
     const port = await freePort();
@@ -84,7 +41,7 @@ describe('server process on embedded defaults (end to end)', () => {
   });
 
   /** SIGTERM; the server closes Nest, the pool and the embedded Postgres, then ends by that signal (exit status 143). */
-  async function stop(s: Server): Promise<void> {
+  async function stop(s: ServerProcess): Promise<void> {
     s.process.kill('SIGTERM');
     expect([0, 143]).toContain(await s.exited);
     expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
