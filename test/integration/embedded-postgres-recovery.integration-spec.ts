@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { freePort } from '../../bench/server-process.js';
 import { embeddedPostgresUrl, startEmbeddedPostgres } from '../../libs/database/src/embedded-postgres.js';
@@ -24,11 +24,21 @@ console.log('started');
 setInterval(() => {}, 1 << 30);
 `;
 
-function startPredecessor(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', PREDECESSOR, dataDir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** A live owner as the API server is one: started through the platform's launcher (from the build, `npm test` builds first), stops on SIGTERM. */
+const OWNER = `
+import { startEmbeddedPostgres } from ${JSON.stringify(resolve('dist/libs/database/src/embedded-postgres.js'))};
+const [dataDir, port] = process.argv.slice(1);
+const running = await startEmbeddedPostgres({ dataDir, port: Number(port) });
+process.once('SIGTERM', () => running.stop().then(() => process.exit(0)));
+console.log('started');
+setInterval(() => {}, 1 << 30);
+`;
+
+function startProcess(script: string, dataDir: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, dataDir, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((done, fail) => {
     child.stdout!.once('data', () => done(child));
-    child.once('exit', (code) => fail(new Error(`predecessor exited with ${code} before Postgres started`)));
+    child.once('exit', (code) => fail(new Error(`helper process exited with ${code} before Postgres started`)));
   });
 }
 
@@ -64,7 +74,7 @@ describe('embedded Postgres boot after a crash (real Postgres)', () => {
   }
 
   it('stops the postmaster a killed predecessor left running: committed rows stay, its open transaction is rolled back', async () => {
-    const predecessor = await startPredecessor(dataDir, port);
+    const predecessor = await startProcess(PREDECESSOR, dataDir, port);
     const orphanPid = await postmasterPid(dataDir);
     await query(embeddedPostgresUrl(port), 'INSERT INTO acknowledged VALUES (1)');
     const inFlight = new pg.Client({ connectionString: embeddedPostgresUrl(port) });
@@ -85,6 +95,23 @@ describe('embedded Postgres boot after a crash (real Postgres)', () => {
       expect(await query(restarted.url, 'SELECT n FROM acknowledged')).toEqual([{ n: 1 }]);
     } finally {
       await restarted.stop();
+    }
+  });
+
+  it('shares the Postgres of a live owner (a CLI command while the server runs) and leaves it running', async () => {
+    const owner = await startProcess(OWNER, dataDir, port);
+    try {
+      const ownersPostmaster = await postmasterPid(dataDir);
+      const messages: string[] = [];
+      const shared = await startEmbeddedPostgres({ dataDir, port: port + 1, log: (m) => messages.push(m) });
+      expect(messages).toEqual([expect.stringContaining(`sharing the embedded Postgres of running process ${owner.pid} (port ${port})`)]);
+      expect(await query(shared.url, 'SELECT count(*)::int AS n FROM acknowledged')).toEqual([{ n: 1 }]);
+      await shared.stop();
+      expect(await isRunning(ownersPostmaster)).toBe(true);
+      expect(await query(embeddedPostgresUrl(port), 'SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+    } finally {
+      owner.kill('SIGTERM');
+      await new Promise((done) => owner.once('exit', done));
     }
   });
 

