@@ -27,7 +27,7 @@ import {
 import { readManifest } from '../libs/inference/src/index.js';
 import { SyntheticFaces } from '../libs/vector-index/src/synthetic-faces.js';
 import { info, parseIntegerFlags } from './bench.util.js';
-import { freePort, Server, startServer, stopServer, waitForHealth } from './server-process.js';
+import { freePort, ServerProcess, startServer, stopServer, waitForHealth } from './server-process.js';
 
 const DEFAULTS = {
   /** Faces (one embedding each) in the fixture. */
@@ -135,9 +135,9 @@ async function changeWhileDown(db: DataSource, count: number, fixture: { identit
   return { adds, removals };
 }
 
-const match = (server: Server, pattern: RegExp) => pattern.exec(server.output().replace(/\x1b\[[0-9;]*m/g, ''));
+const match = (server: ServerProcess, pattern: RegExp) => pattern.exec(server.output().replace(/\x1b\[[0-9;]*m/g, ''));
 
-async function waitForLog(server: Server, pattern: RegExp): Promise<RegExpExecArray> {
+async function waitForLog(server: ServerProcess, pattern: RegExp): Promise<RegExpExecArray> {
   for (;;) {
     const found = match(server, pattern);
     if (found) return found;
@@ -147,11 +147,11 @@ async function waitForLog(server: Server, pattern: RegExp): Promise<RegExpExecAr
 }
 
 /** Spawns the server and times it to /health; stops it afterwards (it snapshots on the way out). */
-async function bootOnce(env: Record<string, string>, during: (server: Server) => Promise<Record<string, number | string>>) {
+async function bootOnce(env: Record<string, string>, during: (server: ServerProcess) => Promise<Record<string, number | string>>) {
   const port = await freePort();
   const started = performance.now();
   const server = startServer({ ...env, PORT: String(port) });
-  await waitForHealth(`http://127.0.0.1:${port}`, server, 24 * 3600_000, 20);
+  await waitForHealth(`http://127.0.0.1:${port}`, server, { timeoutMs: 24 * 3600_000 });
   const bootToReadyMs = Math.round(performance.now() - started);
   const models = match(server, /Models ready in (\d+) ms/);
   try {

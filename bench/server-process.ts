@@ -1,13 +1,13 @@
+// The real API server as a child process (`node dist/apps/api/src/main.js`), for the proofs and the
+// end-to-end tests that boot, kill and restart it.
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
-// The real server as a child process, for the end-to-end tests and the boot benchmark.
+export const SERVER_MAIN = resolve('dist/apps/api/src/main.js');
 
-/** The build output `npm start` runs (`npm test` builds first). */
-export const MAIN = resolve('dist/apps/api/src/main.js');
-
+/** A loopback port nobody listens on right now. */
 export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer().once('error', fail).listen(0, '127.0.0.1', () => {
@@ -17,16 +17,18 @@ export function freePort(): Promise<number> {
   });
 }
 
-export interface Server {
+export interface ServerProcess {
   process: ChildProcess;
+  /** Everything it printed so far, stdout and stderr interleaved. */
   output: () => string;
+  /** Its exit status (null when ended by a signal). */
   exited: Promise<number | null>;
 }
 
-/** Spawns the real server with exactly `env` (plus PATH), capturing its output. */
-export function startServer(env: Record<string, string>): Server {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (\`npm test\` does).`);
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts the server with exactly `env` (plus PATH): the caller decides what it inherits. */
+export function startServer(env: Record<string, string | undefined>): ServerProcess {
+  if (!existsSync(SERVER_MAIN)) throw new Error(`${SERVER_MAIN} is missing: run \`npm run build\` first (\`npm test\` does).`);
+  const child = spawn(process.execPath, [SERVER_MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
@@ -34,24 +36,29 @@ export function startServer(env: Record<string, string>): Server {
   return { process: child, output: () => output, exited };
 }
 
-/** The body of /health once it answers 200, asking every `pollMs`. */
-export async function waitForHealth(baseUrl: string, server: Server, timeoutMs = 90_000, pollMs = 250): Promise<Record<string, unknown>> {
+export interface HealthWait {
+  timeoutMs?: number;
+  headers?: Record<string, string>;
+}
+
+/** Polls /health until it answers 200 and returns its body; fails with the server's output when it exits or times out. */
+export async function waitForHealth(baseUrl: string, server: ServerProcess, { timeoutMs = 90_000, headers }: HealthWait = {}): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (server.process.exitCode !== null) throw new Error(`server exited early:\n${server.output()}`);
+    if (server.process.exitCode !== null || server.process.signalCode !== null) throw new Error(`server exited early:\n${server.output()}`);
     try {
-      const response = await fetch(`${baseUrl}/health`);
+      const response = await fetch(`${baseUrl}/health`, { headers });
       if (response.ok) return (await response.json()) as Record<string, unknown>;
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, pollMs));
+    await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`no /health within ${timeoutMs} ms:\n${server.output()}`);
 }
 
-/** SIGTERM, then the exit status (143 when Node ends by the signal after a clean shutdown). */
-export async function stopServer(server: Server): Promise<number | null> {
-  if (server.process.exitCode === null) server.process.kill('SIGTERM');
+/** SIGTERM (unless it has exited), then its exit status: 143 when Node ends by the signal after a clean shutdown. */
+export async function stopServer(server: ServerProcess): Promise<number | null> {
+  if (server.process.exitCode === null && server.process.signalCode === null) server.process.kill('SIGTERM');
   return server.exited;
 }

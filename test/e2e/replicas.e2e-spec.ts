@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GraphqlClient } from '../support/graphql-client.js';
-import { freePort, Server, startServer, stopServer, waitForHealth } from '../../bench/server-process.js';
+import { freePort, ServerProcess, startServer, stopServer, waitForHealth } from '../../bench/server-process.js';
 import { londonPhoto, MANIFEST_DIR, MODEL_DIR } from '../support/shared-data.js';
 import { createTestDatabase, queryDatabase } from '../support/test-app.js';
 
@@ -11,7 +11,7 @@ import { createTestDatabase, queryDatabase } from '../support/test-app.js';
 const REPLICA_DELAY_MS = 1000;
 
 interface Replica {
-  server: Server;
+  server: ServerProcess;
   baseUrl: string;
   api: GraphqlClient;
 }

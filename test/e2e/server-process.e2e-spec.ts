@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, ServerProcess, startServer, waitForHealth } from '../../bench/server-process.js';
 import { GraphqlClient } from '../support/graphql-client.js';
-import { freePort, Server, startServer, stopServer, waitForHealth } from '../../bench/server-process.js';
 import { londonPhoto, MANIFEST_DIR, MODEL_DIR } from '../support/shared-data.js';
 
 /**
@@ -16,7 +16,7 @@ describe('server process on embedded defaults (end to end)', () => {
   const dataDir = join(tmpdir(), `facerec-e2e-data-${randomBytes(6).toString('hex')}`);
   let env: Record<string, string>;
   let baseUrl: string;
-  let server: Server | undefined;
+  let server: ServerProcess | undefined;
 
   beforeAll(async () => {
     const port = await freePort();
@@ -33,13 +33,17 @@ describe('server process on embedded defaults (end to end)', () => {
   });
 
   afterAll(async () => {
-    if (server) await stopServer(server);
+    if (server && server.process.exitCode === null) {
+      server.process.kill('SIGTERM');
+      await server.exited;
+    }
     await rm(dataDir, { recursive: true, force: true });
   });
 
   /** SIGTERM; the server closes Nest, the pool and the embedded Postgres, then ends by that signal (exit status 143). */
-  async function stop(s: Server): Promise<void> {
-    expect([0, 143]).toContain(await stopServer(s));
+  async function stop(s: ServerProcess): Promise<void> {
+    s.process.kill('SIGTERM');
+    expect([0, 143]).toContain(await s.exited);
     expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
   }
 
