@@ -9,7 +9,9 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 MODEL_DIR=/models
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 MODEL_DIR=/models DATA_DIR=/data
+# Index snapshots (and the embedded Postgres, when no DATABASE_URL) live here: mount a volume to keep them.
+RUN mkdir /data && chown node:node /data
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/models ./models

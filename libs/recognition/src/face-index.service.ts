@@ -75,32 +75,12 @@ export class FaceIndexService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const started = performance.now();
     const { databaseId } = await this.changes.outboxState();
     this.identity = { databaseId, model: this.analysis.embedderVersion, index: { m: this.config.index.m, efConstruction: this.config.index.efConstruction } };
-    let snapshotRejected: string | undefined;
-    let replayedChanges = 0;
-    if (this.snapshotsEnabled) {
-      try {
-        replayedChanges = await this.loadSnapshot();
-      } catch (error) {
-        snapshotRejected = (error as Error).message;
-        this.logger.warn(`Index snapshot not used: ${snapshotRejected}; rebuilding from Postgres`);
-      }
-    } else {
-      snapshotRejected = 'snapshots are off (INDEX_SNAPSHOT_INTERVAL_SECONDS=0)';
-    }
-    if (snapshotRejected !== undefined) replayedChanges = await this.rebuild();
-    this.bootReport = {
-      source: snapshotRejected === undefined ? 'snapshot' : 'postgres',
-      ms: Math.round(performance.now() - started),
-      faces: this.index.size,
-      replayedChanges,
-      snapshotRejected,
-    };
+    this.bootReport = await this.build();
     this.ready = true;
     this.lastSnapshotAt = Date.now();
-    if (snapshotRejected !== undefined && this.snapshotsEnabled) this.startSnapshot();
+    if (this.bootReport.source === 'postgres' && this.snapshotsEnabled) this.startSnapshot();
     await this.poll();
     this.pollTimer = setInterval(() => void this.poll(), this.config.index.pollIntervalMs).unref();
   }
@@ -172,6 +152,22 @@ export class FaceIndexService implements OnApplicationBootstrap, BeforeApplicati
   private get hnswOptions(): HnswOptions {
     const { m, efConstruction, efSearch, exactSearchMaxFaces } = this.config.index;
     return { dimension: this.analysis.dimension, m, efConstruction, efSearch, exactSearchMaxSize: exactSearchMaxFaces };
+  }
+
+  /** The index from the newest usable snapshot, or else from Postgres. */
+  private async build(): Promise<IndexBoot> {
+    const started = performance.now();
+    const report = (source: IndexBoot['source'], replayedChanges: number, snapshotRejected?: string): IndexBoot => ({
+      source, ms: Math.round(performance.now() - started), faces: this.index.size, replayedChanges, snapshotRejected,
+    });
+    if (!this.snapshotsEnabled) return report('postgres', await this.rebuild(), 'snapshots are off (INDEX_SNAPSHOT_INTERVAL_SECONDS=0)');
+    try {
+      return report('snapshot', await this.loadSnapshot());
+    } catch (error) {
+      const reason = (error as Error).message;
+      this.logger.warn(`Index snapshot not used: ${reason}; rebuilding from Postgres`);
+      return report('postgres', await this.rebuild(), reason);
+    }
   }
 
   /**
