@@ -24,6 +24,17 @@ export class GalleryService {
     return this.galleries.create(name);
   }
 
+  /** The gallery of that name, created when there is none; `created` tells which. */
+  async galleryNamed(name: string): Promise<{ gallery: GalleryEntity; created: boolean }> {
+    const existing = await this.galleries.findByName(name);
+    return existing ? { gallery: existing, created: false } : { gallery: await this.galleries.create(name), created: true };
+  }
+
+  /** sha256 of the photos enrolled in the gallery, by identity externalId. */
+  enrolledSources(galleryId: string): Promise<Map<string, Set<string>>> {
+    return this.faces.sourceHashesByExternalId(galleryId);
+  }
+
   getGallery(id: string): Promise<GalleryEntity> {
     return this.galleries.get(id);
   }

@@ -29,6 +29,10 @@ export class GalleryRepository {
     return gallery;
   }
 
+  findByName(name: string): Promise<GalleryEntity | null> {
+    return this.dataSource.getRepository(GalleryEntity).findOneBy({ name });
+  }
+
   list(page: PageRequest): Promise<Page<GalleryEntity>> {
     return paginate(this.dataSource.getRepository(GalleryEntity).createQueryBuilder('g'), 'g', page);
   }
