@@ -92,6 +92,7 @@ interface Measurement {
   requests: number;
   requestsPerSecond: number;
   latencyMs: Latency;
+  /** `graphql`: 200 responses with GraphQL `errors` or without an answer; `connection` excludes timeouts, `total` sums all. */
   errors: { non2xx: number; timeouts: number; connection: number; graphql: number; total: number };
   /** Answers that differ from the in-process pipeline's for the same probe (decision and top identity of each face). */
   answersDiffering: number;
@@ -311,9 +312,8 @@ async function measureHttp(
           },
           onResponse: (status, body, context) => {
             if (status !== 200) return; // counted as non-2xx
-            const response = JSON.parse(body) as { data?: { identify?: Answer }; errors?: unknown[] };
-            const answer = response.data?.identify;
-            if (response.errors || !answer) graphqlErrors++;
+            const answer = identifyAnswer(body);
+            if (!answer) graphqlErrors++;
             else if (answerKey(answer) !== expectedKeys[(context as { probe: number }).probe]) answersDiffering++;
           },
         },
@@ -336,6 +336,16 @@ async function measureHttp(
     rssMb: rss,
     loadAverage: { before: round(loadBefore, 2), after: round(os.loadavg()[0], 2), cpus: os.cpus().length },
   };
+}
+
+/** The identify answer of a response body; null when it has GraphQL `errors`, no answer, or is not JSON. */
+function identifyAnswer(body: string): Answer | null {
+  try {
+    const response = JSON.parse(body) as { data?: { identify?: Answer }; errors?: unknown[] };
+    return response.errors || !response.data?.identify ? null : response.data.identify;
+  } catch {
+    return null;
+  }
 }
 
 /** VmRSS of a process in MB (Linux /proc); null where there is no /proc. */
