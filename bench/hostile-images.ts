@@ -60,8 +60,10 @@ const STRANGER_ID = '090';
 const londonPhoto = (datasetDir: string, set: 'neutral_front' | 'smiling_front', id: string) =>
   join(datasetDir, 'london', set, `${id}_${set === 'neutral_front' ? '03' : '08'}.jpg`);
 
+const externalIdOf = (id: string) => `london-${id}`;
+
 export const knownPeople = (datasetDir: string): KnownPerson[] =>
-  KNOWN_IDS.map((id) => ({ externalId: `london-${id}`, enrollPhoto: londonPhoto(datasetDir, 'neutral_front', id) }));
+  KNOWN_IDS.map((id) => ({ externalId: externalIdOf(id), enrollPhoto: londonPhoto(datasetDir, 'neutral_front', id) }));
 
 // ---- Shared vocabulary ----------------------------------------------------------------------------
 
@@ -73,7 +75,7 @@ const REFUSED: readonly ErrorCode[] = [ErrorCode.INVALID_IMAGE, ErrorCode.IMAGE_
 const DAMAGED: readonly ErrorCode[] = [ErrorCode.INVALID_IMAGE, ErrorCode.IMAGE_TOO_LARGE, ErrorCode.NO_FACE, ErrorCode.MULTIPLE_FACES, ErrorCode.LOW_QUALITY];
 
 const rejected = (codes: readonly ErrorCode[]): Expectation => ({ answer: 'rejected', codes });
-const undetermined = (codes: readonly ErrorCode[] = DAMAGED): Expectation => ({ answer: 'undetermined', codes });
+const UNDETERMINED: Expectation = { answer: 'undetermined', codes: DAMAGED };
 
 type PhotoFormat = 'jpeg' | 'progressive-jpeg' | 'png' | 'interlaced-png' | 'webp' | 'lossless-webp' | 'gif' | 'tiff' | 'avif';
 const PHOTO_FORMATS: readonly PhotoFormat[] = ['jpeg', 'progressive-jpeg', 'png', 'interlaced-png', 'webp', 'lossless-webp', 'gif', 'tiff', 'avif'];
@@ -279,7 +281,7 @@ interface Draft {
 /** A family of cases; `weight` is its share of the cases. */
 const family = <Kind extends string>(kind: Kind, weight: number, make: (ctx: Context, index: number) => Promise<Draft>) => ({ kind, weight, make });
 
-const person = (p: Person, width: number, height: number): Expectation => ({ answer: 'person', externalId: p.externalId, width, height });
+const recognised = (p: Person, width: number, height: number): Expectation => ({ answer: 'person', externalId: p.externalId, width, height });
 
 // ---- Families -------------------------------------------------------------------------------------
 
@@ -296,7 +298,7 @@ const FAMILIES = [
   family('magic-then-random', 5, async (ctx) => {
     const magic = ctx.pick(Object.keys(MAGIC));
     const length = ctx.logInt(16, 64 * 1024);
-    return { detail: `${magic}+${length}B`, bytes: Buffer.concat([MAGIC[magic], ctx.bytes(length)]), expect: undetermined() };
+    return { detail: `${magic}+${length}B`, bytes: Buffer.concat([MAGIC[magic], ctx.bytes(length)]), expect: UNDETERMINED };
   }),
   family('wrong-magic', 5, async (ctx) => {
     const source = ctx.pick(ctx.encodings);
@@ -353,7 +355,17 @@ const FAMILIES = [
       tiff: () => tiffDeclaring(width, height),
       webp: () => webpDeclaring(ctx.pick(ctx.encodings.filter((e) => e.format === 'webp')).bytes, width, height),
     }[builder]();
-    return { detail: `${builder}-${width}x${height}`, bytes, expect: undetermined() };
+    return { detail: `${builder}-${width}x${height}`, bytes, expect: UNDETERMINED };
+  }),
+  family('decompression-bomb', 1, async (ctx) => {
+    // Real pixel data, a few hundred bytes per megapixel, up to the pixel limit: allowed, so it
+    // must be decoded and answered (memory is what this family measures).
+    const largest = Math.floor(Math.sqrt(ctx.limits.maxImagePixels));
+    const width = ctx.int(Math.min(4000, largest), largest);
+    const height = ctx.int(Math.min(4000, largest), Math.floor(ctx.limits.maxImagePixels / width));
+    const format = ctx.pick(['png', 'jpeg', 'gif', 'webp'] as const);
+    const canvas = sharp({ create: { width, height, channels: 3, background: { r: ctx.int(0, 255), g: ctx.int(0, 255), b: ctx.int(0, 255) } } });
+    return { detail: `${format}-${width}x${height}`, bytes: await encode(canvas, format), expect: { answer: 'no-face', width, height } };
   }),
   family('oversized', 0.5, async (ctx, index) => {
     const { maxUploadBytes } = ctx.limits;
@@ -373,20 +385,20 @@ const FAMILIES = [
     const [space, format] = ctx.pick([['rgb16', 'png'], ['grey16', 'png'], ['rgb16', 'tiff']] as const);
     const converted = image.toColourspace(space);
     const bytes = await (format === 'png' ? converted.png() : converted.tiff()).toBuffer();
-    return { detail: `${space}-${format}`, bytes, expect: person(p, width, height) };
+    return { detail: `${space}-${format}`, bytes, expect: recognised(p, width, height) };
   }),
   family('cmyk', 3, async (ctx) => {
     const p = ctx.person();
     const { image, width, height } = await ctx.resizedPhoto(p);
     const format = ctx.pick(['jpeg', 'tiff'] as const);
     const cmyk = image.toColourspace('cmyk');
-    return { detail: format, bytes: await (format === 'jpeg' ? cmyk.jpeg() : cmyk.tiff()).toBuffer(), expect: person(p, width, height) };
+    return { detail: format, bytes: await (format === 'jpeg' ? cmyk.jpeg() : cmyk.tiff()).toBuffer(), expect: recognised(p, width, height) };
   }),
   family('grayscale', 3, async (ctx) => {
     const p = ctx.person();
     const { image, width, height } = await ctx.resizedPhoto(p);
     const format = ctx.pick(['jpeg', 'png', 'webp', 'tiff', 'gif'] as const);
-    return { detail: format, bytes: await encode(image.grayscale(), format), expect: person(p, width, height) };
+    return { detail: format, bytes: await encode(image.grayscale(), format), expect: recognised(p, width, height) };
   }),
   family('grayscale-alpha', 3, async (ctx) => {
     const p = ctx.person();
@@ -394,7 +406,7 @@ const FAMILIES = [
     const alpha = ctx.pick([1, 0.8, 0.5]);
     const format = ctx.pick(['png', 'tiff'] as const);
     const greyAlpha = image.grayscale().ensureAlpha(alpha);
-    return { detail: `${format}-alpha${alpha}`, bytes: await (format === 'png' ? greyAlpha.png() : greyAlpha.tiff()).toBuffer(), expect: person(p, width, height) };
+    return { detail: `${format}-alpha${alpha}`, bytes: await (format === 'png' ? greyAlpha.png() : greyAlpha.tiff()).toBuffer(), expect: recognised(p, width, height) };
   }),
   family('palette', 3, async (ctx) => {
     const p = ctx.person();
@@ -402,7 +414,7 @@ const FAMILIES = [
     const colours = ctx.pick([256, 128]);
     const withAlpha = ctx.chance(0.5);
     const source = withAlpha ? image.ensureAlpha(1) : image;
-    return { detail: `png-${colours}${withAlpha ? '-alpha' : ''}`, bytes: await source.png({ palette: true, colours, effort: 1 }).toBuffer(), expect: person(p, width, height) };
+    return { detail: `png-${colours}${withAlpha ? '-alpha' : ''}`, bytes: await source.png({ palette: true, colours, effort: 1 }).toBuffer(), expect: recognised(p, width, height) };
   }),
   family('animated', 3, async (ctx) => {
     // The first frame is the person; later ones a stranger and a negative: reading any other
@@ -420,7 +432,7 @@ const FAMILIES = [
       webp: () => animation.webp({ loop: 0, delay }).toBuffer(),
       tiff: () => animation.tiff().toBuffer(),
     }[format]();
-    return { detail: `${format}-${frames.length}-frames`, bytes, expect: person(p, side, side) };
+    return { detail: `${format}-${frames.length}-frames`, bytes, expect: recognised(p, side, side) };
   }),
   family('exif-orientation', 4, async (ctx, index) => {
     // Portrait crops, so a missed rotation shows in the reported size as well as in recognition.
@@ -434,14 +446,14 @@ const FAMILIES = [
     const stored = await sharp(await sharp(upright).flop(flop).toBuffer()).rotate(angle).toBuffer();
     const format = ctx.pick(['jpeg', 'webp'] as const);
     const tagged = sharp(stored).withMetadata({ orientation });
-    return { detail: `${format}-orientation-${orientation}`, bytes: await (format === 'jpeg' ? tagged.jpeg() : tagged.webp()).toBuffer(), expect: person(p, width, height) };
+    return { detail: `${format}-orientation-${orientation}`, bytes: await (format === 'jpeg' ? tagged.jpeg() : tagged.webp()).toBuffer(), expect: recognised(p, width, height) };
   }),
   family('trailing-bytes', 3, async (ctx) => {
     const source = ctx.pick(ctx.encodings);
     const length = ctx.logInt(1, 16 * 1024);
     const tail = ctx.chance(0.5) ? ctx.bytes(length) : Buffer.alloc(length);
     const { width, height } = await sharp(source.bytes).metadata();
-    return { detail: `${source.format}+${length}B`, bytes: Buffer.concat([source.bytes, tail]), expect: person(source.person, width, height) };
+    return { detail: `${source.format}+${length}B`, bytes: Buffer.concat([source.bytes, tail]), expect: recognised(source.person, width, height) };
   }),
   family('tiny', 4, async (ctx) => {
     // Under 16 px on a side: refused. 16–40 px: a face may or may not be found.
@@ -450,7 +462,7 @@ const FAMILIES = [
     const height = refused && ctx.chance(0.5) ? ctx.int(1, 600) : ctx.int(width, 40);
     const format = ctx.pick(['jpeg', 'png', 'webp', 'gif', 'tiff'] as const);
     const bytes = await encode(sharp(ctx.person().photo).resize(width, height, { fit: 'fill' }), format);
-    return { detail: `${format}-${width}x${height}`, bytes, expect: refused ? rejected(INVALID) : undetermined() };
+    return { detail: `${format}-${width}x${height}`, bytes, expect: refused ? rejected(INVALID) : UNDETERMINED };
   }),
   family('base64-garbage', 8, async (ctx) => {
     const source = ctx.pick(ctx.encodings);
@@ -484,7 +496,7 @@ const FAMILIES = [
       unpadded: () => valid.replace(/=+$/, ''),
     }[variant]();
     const { width, height } = await sharp(source.bytes).metadata();
-    return { detail: `${variant}-of-${source.format}`, base64, expect: person(source.person, width, height) };
+    return { detail: `${variant}-of-${source.format}`, base64, expect: recognised(source.person, width, height) };
   }),
   family('no-face', 4, async (ctx) => {
     const width = ctx.int(64, 800);
@@ -539,7 +551,7 @@ function mutate(ctx: Context, source: Encoding, from: number, to: number): Draft
     else bytes.fill(0, at, Math.min(to, at + ctx.int(8, 256)));
     changes.push(`${how}@${at}`);
   }
-  return { detail: `${source.format}:${changes.join(',')}`, bytes, expect: undetermined() };
+  return { detail: `${source.format}:${changes.join(',')}`, bytes, expect: UNDETERMINED };
 }
 
 /** Cases per family: proportional to the weights, at least one each, `count` in all. */
@@ -559,7 +571,7 @@ function familyCounts(count: number): number[] {
 
 async function loadContext(options: HostileOptions): Promise<Context> {
   const people = await Promise.all(
-    KNOWN_IDS.map(async (id) => ({ externalId: `london-${id}`, photo: await readFile(londonPhoto(options.datasetDir, 'smiling_front', id)) })),
+    KNOWN_IDS.map(async (id) => ({ externalId: externalIdOf(id), photo: await readFile(londonPhoto(options.datasetDir, 'smiling_front', id)) })),
   );
   const stranger = await readFile(londonPhoto(options.datasetDir, 'smiling_front', STRANGER_ID));
   const encodings: Encoding[] = [];
@@ -575,11 +587,11 @@ export async function generateHostileCases(options: HostileOptions): Promise<Hos
   const ctx = await loadContext(options);
   const counts = familyCounts(options.count);
   const cases: HostileCase[] = [];
-  for (const [f, family] of FAMILIES.entries()) {
+  for (const [f, { kind, make }] of FAMILIES.entries()) {
     for (let i = 0; i < counts[f]; i++) {
-      const draft = await family.make(ctx, i);
-      const name = `${family.kind}/${draft.detail}#${cases.length}`;
-      const common = { name, kind: family.kind, expect: draft.expect };
+      const draft = await make(ctx, i);
+      const name = `${kind}/${draft.detail}#${cases.length}`;
+      const common = { name, kind, expect: draft.expect };
       if (draft.expect.answer === 'person' && draft.bytes && draft.bytes.length > options.limits.maxUploadBytes) {
         throw new Error(`${name} is a photo over the upload limit of ${options.limits.maxUploadBytes} bytes: raise the limit`);
       }

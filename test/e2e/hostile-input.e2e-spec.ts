@@ -24,9 +24,9 @@ describe('hostile images through GraphQL (end to end)', () => {
   beforeAll(async () => {
     databaseUrl = await createTestDatabase('hostile');
     const config = testConfig(databaseUrl, { MAX_UPLOAD_BYTES: String(LIMITS.maxUploadBytes), MAX_IMAGE_PIXELS: String(LIMITS.maxImagePixels) });
-    ({ app, baseUrl } = await startApiServer(config));
+    // Generating (sharp, on libvips threads) overlaps the boot (model loading, migrations).
+    [{ app, baseUrl }, cases] = await Promise.all([startApiServer(config), generateHostileCases({ count: CASES, seed: SEED, datasetDir: DATASET_DIR, limits: LIMITS })]);
     target = await prepareTarget(baseUrl, {}, DATASET_DIR);
-    cases = await generateHostileCases({ count: CASES, seed: SEED, datasetDir: DATASET_DIR, limits: LIMITS });
   });
 
   afterAll(() => app?.close());
