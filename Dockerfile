@@ -9,7 +9,8 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 MODEL_DIR=/models
+# Two malloc arenas: libvips decodes on many threads, and glibc's per-thread arenas otherwise keep ~160 MiB after bursts of large images (fuzz proof).
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 MODEL_DIR=/models MALLOC_ARENA_MAX=2
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/models ./models
