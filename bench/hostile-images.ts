@@ -113,7 +113,8 @@ const MAGIC_OF: Record<PhotoFormat, string> = {
 
 // ---- Hand-built headers ---------------------------------------------------------------------------
 
-function pngChunk(type: string, data: Buffer): Buffer {
+/** A PNG chunk: length, type, data, CRC over type + data. */
+export function pngChunk(type: string, data: Buffer): Buffer {
   const length = Buffer.alloc(4);
   length.writeUInt32BE(data.length);
   const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
