@@ -98,3 +98,12 @@ export const mean = (values: number[]): number => (values.length ? values.reduce
 
 /** Rounds for printing: keeps the JSON readable without hiding sub-millisecond stages. */
 export const round = (value: number, digits = 3): number => Number(value.toFixed(digits));
+
+/** Splits boolean `--name` switches (no value) out of argv; the rest goes to parseIntegerFlags. */
+export function takeSwitches(argv: string[], names: readonly string[]): { switches: Set<string>; rest: string[] } {
+  const isSwitch = (arg: string) => names.some((name) => arg === `--${name}`);
+  return { switches: new Set(argv.filter(isSwitch).map((arg) => arg.slice(2))), rest: argv.filter((arg) => !isSwitch(arg)) };
+}
+
+/** Nearest-rank q-quantile (0 < q ≤ 1) of values sorted ascending. */
+export const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];

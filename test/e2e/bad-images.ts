@@ -1,15 +1,6 @@
-import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
+import { pngChunk } from '../../bench/hostile-images.js';
 
-/** A PNG chunk: length, type, data, CRC over type + data. */
-function pngChunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([length, body, crc]);
-}
 
 /** A few hundred bytes whose header declares width×height pixels (a decompression bomb's shape). */
 export function pngDeclaring(width: number, height: number): Buffer {

@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import sharp from 'sharp';
+import { runBuiltScript } from '../support/built-script.js';
 import { DATASET_DIR, londonPeople, londonPhoto, sharedPath } from '../support/shared-data.js';
 
 /**
@@ -11,16 +10,7 @@ import { DATASET_DIR, londonPeople, londonPhoto, sharedPath } from '../support/s
  * dataset of London Set photos from ../shared/datasets/london: 10 folds × (2 same-person pairs,
  * neutral vs smiling, and 2 different-people pairs).
  */
-const EVAL = resolve('dist/apps/cli/src/eval.js');
-
-function runEval(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  if (!existsSync(EVAL)) throw new Error(`${EVAL} is missing: run \`npm run build\` first (\`npm test\` does).`);
-  return new Promise((done) => {
-    execFile(process.execPath, [EVAL, ...args], { maxBuffer: 16 << 20 }, (error, stdout, stderr) =>
-      done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const runEval = (args: string[]) => runBuiltScript('dist/apps/cli/src/eval.js', args);
 
 describe('eval pairs (end to end, London Set)', () => {
   let dir: string;

@@ -3,11 +3,12 @@ import { loadConfig } from '../../../libs/config/src/index.js';
 import { calibrateThresholdCommand } from './commands/calibrate-threshold.command.js';
 import { clusterFacesCommand } from './commands/cluster-faces.command.js';
 import { CliCommand, isUserError, parseArgs, UsageError } from './commands/command.js';
+import { enrollDirCommand } from './commands/enroll-dir.command.js';
 import { keysCommand } from './commands/keys.command.js';
 import { migrateCommand } from './commands/migrate.command.js';
 import { qualityReportCommand } from './commands/quality-report.command.js';
 
-const COMMANDS: CliCommand[] = [migrateCommand, keysCommand, calibrateThresholdCommand, qualityReportCommand, clusterFacesCommand];
+const COMMANDS: CliCommand[] = [migrateCommand, keysCommand, enrollDirCommand, calibrateThresholdCommand, qualityReportCommand, clusterFacesCommand];
 
 function usage(): string {
   return ['Usage: npm run cli -- <command> [options]', '', ...COMMANDS.map((c) => `  ${c.usage.padEnd(48)} ${c.summary}`)].join('\n');

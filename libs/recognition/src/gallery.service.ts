@@ -45,6 +45,17 @@ export class GalleryService {
     return this.galleries.create(tenantId, name);
   }
 
+  /** The tenant's gallery of that name, created when there is none; `created` tells which. */
+  async galleryNamed(tenantId: string, name: string): Promise<{ gallery: GalleryEntity; created: boolean }> {
+    const existing = await this.galleries.findByName(tenantId, name);
+    return existing ? { gallery: existing, created: false } : { gallery: await this.galleries.create(tenantId, name), created: true };
+  }
+
+  /** sha256 of the photos enrolled in the gallery, by identity externalId. */
+  enrolledSources(galleryId: string): Promise<Map<string, Set<string>>> {
+    return this.faces.sourceHashesByExternalId(galleryId);
+  }
+
   getGallery(tenantId: string, id: string): Promise<GalleryEntity> {
     return this.galleries.get(tenantId, id);
   }

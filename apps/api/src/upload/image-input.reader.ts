@@ -21,7 +21,8 @@ export class ImageInputReader {
       if (upload.truncated) throw tooLarge(field, max);
       return upload.buffer;
     }
-    const text = base64!.replace(DATA_URL_PREFIX, '').replace(/\s+/g, '');
+    // Whitespace first: a data URL pasted with a leading newline or indent is still a data URL.
+    const text = base64!.replace(/\s+/g, '').replace(DATA_URL_PREFIX, '');
     if (!(BASE64.test(text) || BASE64URL.test(text)) || text.length % 4 === 1) {
       throw new DomainException(ErrorCode.INVALID_IMAGE, `\`${field}Base64\` is not valid base64`, { field });
     }

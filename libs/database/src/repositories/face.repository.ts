@@ -84,6 +84,22 @@ export class FaceRepository {
     });
   }
 
+  /** sha256 of every photo enrolled in the gallery, by identity externalId (to skip photos already enrolled). */
+  async sourceHashesByExternalId(galleryId: string): Promise<Map<string, Set<string>>> {
+    const rows: { externalId: string; sha256: string }[] = await this.dataSource.query(
+      `SELECT i.external_id AS "externalId", f.source_sha256 AS "sha256"
+         FROM faces f JOIN identities i ON i.id = f.identity_id
+        WHERE f.gallery_id = $1`,
+      [galleryId],
+    );
+    const hashes = new Map<string, Set<string>>();
+    for (const { externalId, sha256 } of rows) {
+      if (!hashes.has(externalId)) hashes.set(externalId, new Set());
+      hashes.get(externalId)!.add(sha256);
+    }
+    return hashes;
+  }
+
   /** Deletes one of the tenant's faces with its crop and embeddings; returns the removed index labels. */
   async delete(tenantId: string, id: string): Promise<IndexRemoval> {
     return this.dataSource.transaction(async (em) => {

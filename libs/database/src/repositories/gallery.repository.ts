@@ -31,6 +31,10 @@ export class GalleryRepository {
     return gallery;
   }
 
+  findByName(tenantId: string, name: string): Promise<GalleryEntity | null> {
+    return this.dataSource.getRepository(GalleryEntity).findOneBy({ tenantId, name });
+  }
+
   list(tenantId: string, page: PageRequest): Promise<Page<GalleryEntity>> {
     return paginate(this.dataSource.getRepository(GalleryEntity).createQueryBuilder('g').where('g.tenant_id = :tenantId', { tenantId }), 'g', page);
   }

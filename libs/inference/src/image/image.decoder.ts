@@ -32,9 +32,17 @@ export interface DecodedImage extends RgbImage {
 export const MIN_IMAGE_SIDE = 16;
 
 /**
- * Decodes any format libvips reads (JPEG, PNG, WebP, GIF, TIFF, AVIF…) into upright 8-bit sRGB.
- * The pixel limit is checked from the header before decoding, so a small file that declares a
- * huge canvas is rejected cheaply; truncated files fail rather than decode half-grey.
+ * Raster photo formats (sharp's names; `heif` covers AVIF and HEIC). Not SVG: rendering a vector
+ * costs what its filters ask, not what its pixel count says (a 300-byte SVG blurring a 6000×6000
+ * canvas took 93 s of CPU), and no camera produces one. Not whatever else a libvips build loads.
+ */
+const PHOTO_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif']);
+
+/**
+ * Decodes JPEG, PNG, WebP, GIF, TIFF and HEIF/AVIF into upright 8-bit sRGB (the first frame of an
+ * animation). The format and the pixel limit are checked from the header before decoding, so a
+ * small file that declares a huge canvas is rejected cheaply; truncated files fail rather than
+ * decode half-grey.
  */
 export async function decodeImage(bytes: Uint8Array, limits: ImageDecodeLimits): Promise<DecodedImage> {
   if (bytes.length === 0) throw new ImageDecodeError(ImageDecodeFailure.INVALID, 'The image is empty (0 bytes)');
@@ -47,6 +55,9 @@ export async function decodeImage(bytes: Uint8Array, limits: ImageDecodeLimits):
     metadata = await sharp(bytes, options).metadata();
   } catch (error) {
     throw fromSharpError(error, 'Not a readable image', limits.maxPixels);
+  }
+  if (!PHOTO_FORMATS.has(metadata.format)) {
+    throw new ImageDecodeError(ImageDecodeFailure.INVALID, `Unsupported image format ${metadata.format}; send JPEG, PNG, WebP, GIF, TIFF or HEIF/AVIF`);
   }
   const declaredPixels = (metadata.width ?? 0) * (metadata.height ?? 0);
   if (declaredPixels > limits.maxPixels) {
@@ -74,7 +85,7 @@ export async function decodeImage(bytes: Uint8Array, limits: ImageDecodeLimits):
       height: info.height,
       data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
       sha256: createHash('sha256').update(bytes).digest('hex'),
-      format: metadata.format ?? 'unknown',
+      format: metadata.format,
     };
   } catch (error) {
     if (error instanceof ImageDecodeError) throw error;
