@@ -157,7 +157,8 @@ export class EnvironmentVariables {
   /**
    * How often an index that changed is snapshotted (also on shutdown, and right after a full rebuild);
    * 0 turns snapshots off, so every boot rebuilds from Postgres. An erased face's vector leaves the
-   * snapshot files at the next snapshot, so this also bounds how long it stays on disk there.
+   * snapshot files at the next snapshot, so this also bounds how long it stays on disk there. At 1M
+   * faces a snapshot takes ≈ 10 s (705 MB), enrollments and deletions waiting ≈ 6 s of it.
    */
   @Type(() => Number) @IsInt() @Min(0)
   INDEX_SNAPSHOT_INTERVAL_SECONDS = 600;
