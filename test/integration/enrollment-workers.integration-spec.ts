@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { WorkerModule } from '../../apps/worker/src/worker.module.js';
 import { startServer, ServerProcess, WORKER_MAIN } from '../../bench/server-process.js';
 import { ENROLL_BATCH_ITEM, ENROLL_BATCH_ITEM_GIVEN_UP, JobQueue } from '../../libs/database/src/index.js';
-import { EnrollmentBatchService, GalleryService, RecognitionModule } from '../../libs/recognition/src/index.js';
+import { BatchItemOutcome, EnrollmentBatchService, EnrollmentService, GalleryService, RecognitionModule } from '../../libs/recognition/src/index.js';
 import {
   batchFacts, BatchPhoto, expectEnrolledOnce, londonBatch, pendingItems, settledByWorker, waitUntil,
 } from '../support/enrollment-batches.js';
@@ -57,6 +57,23 @@ describe('enrollment batches worked by several workers (integration)', () => {
     processes.push(child);
     return child;
   };
+
+  it('runs of the same item at once (two workers, or a retry beside the original) settle it once; later runs change nothing', async () => {
+    const batch = await api.get(EnrollmentBatchService).submit(
+      { tenantId, galleryId: (await api.get(GalleryService).createGallery(tenantId, 'twice')).id },
+      [photos[0], photos[1], photos.find((p) => p.externalId === 'no-face')!],
+    );
+    const items = await queryDatabase<{ id: string }>(databaseUrl, 'SELECT id FROM enrollment_batch_items WHERE batch_id = $1 ORDER BY position', [batch.id]);
+    const enrollment = api.get(EnrollmentService);
+    // No worker runs yet: both runs find each item pending, analyse it, and race to settle it.
+    const outcomes = await Promise.all(items.map(({ id }) => Promise.all([enrollment.enrollBatchItem(id, 'run-1'), enrollment.enrollBatchItem(id, 'run-2')])));
+    const settled = (expected: BatchItemOutcome) => (pair: BatchItemOutcome[]) => [...pair].sort().join() === [expected, 'skipped'].sort().join();
+    expect(outcomes.map((pair, i) => settled(i < 2 ? 'done' : 'failed')(pair))).toEqual([true, true, true]);
+    expect(await Promise.all(items.map(({ id }) => enrollment.enrollBatchItem(id, 'run-3')))).toEqual(['skipped', 'skipped', 'skipped']);
+    const facts = await batchFacts(databaseUrl, batch.id);
+    expectEnrolledOnce(facts);
+    expect(facts.map((f) => f.worker)).not.toContain('run-3');
+  }, 120_000);
 
   it('two workers in one process share a batch: each portrait enrolled once, bad photos failed with their code, no photo kept', async () => {
     for (const name of ['context-a', 'context-b']) {
