@@ -89,6 +89,7 @@ describe('enrollment batches over GraphQL (end to end)', () => {
     const rest = (await poll(5, first.endCursor)).data!.enrollmentBatch.items;
     expect(rest).toMatchObject({ hasNextPage: false });
     expect([...first.nodes, ...rest.nodes].map((n: { externalId: string }) => n.externalId)).toEqual(items.map((i) => i.externalId));
+    await expectRefused('VALIDATION', () => poll(5, 'not-a-cursor'));
   }, 300_000);
 
   it('keeps batches within their tenant: another tenant\'s key gets NOT_FOUND for the batch and the gallery', async () => {
