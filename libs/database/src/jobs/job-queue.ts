@@ -49,7 +49,7 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
       connectionString: this.connection.url,
       schema: JOB_SCHEMA,
       application_name: 'facerec-jobs',
-      // One connection per work loop, plus completions and the maintenance sweep.
+      // Fetches, completions and the maintenance sweep are short queries: a few connections serve every loop.
       max: this.config.worker.concurrency + 2,
       schedule: false,
       supervise: true,
