@@ -45,6 +45,8 @@ export class DatabaseConnection implements OnApplicationShutdown {
   private readonly logger = new Logger(DatabaseConnection.name);
   private embedded?: RunningPostgres;
   dataSource: DataSource;
+  /** The connection string in use (known once open), for connections outside the pool. */
+  url: string;
 
   constructor(private readonly config: AppConfig) {}
 
@@ -57,6 +59,7 @@ export class DatabaseConnection implements OnApplicationShutdown {
       this.logger.log(`Embedded Postgres on 127.0.0.1:${port}, data in ${dataDir} (${Math.round(performance.now() - started)} ms)`);
       url = this.embedded.url;
     }
+    this.url = url;
     this.dataSource = await createDataSource(url).initialize();
     const applied = await runMigrationsLocked(this.dataSource);
     if (applied.length) this.logger.log(`Applied migrations: ${applied.join(', ')}`);
