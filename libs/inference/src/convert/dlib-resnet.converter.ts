@@ -4,8 +4,14 @@
 // against the package's own forward pass. face-api works in NHWC; the graph is NCHW, as onnxruntime
 // and the rest of the platform expect.
 
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { encodeOnnxModel, OnnxAttribute, OnnxNode, OnnxTensor } from '../onnx/onnx-model.encoder.js';
 import { DecodedTensor, TfjsWeights, TfjsWeightsError } from './tfjs-weights.js';
+
+const FACE_API_PACKAGE = '@vladmandic/face-api';
+/** FaceRecognitionNet's tfjs weights manifest, in face-api's model/ folder. */
+export const FACE_API_WEIGHTS_MANIFEST = 'face_recognition_model-weights_manifest.json';
 
 export const DLIB_RESNET_INPUT = 'input';
 export const DLIB_RESNET_OUTPUT = 'embedding';
@@ -18,6 +24,17 @@ export const DLIB_RESNET_MEAN_RGB: [number, number, number] = [122.782, 117.001,
 /** opset 13 (onnxruntime ≥ 1.6) has every op used here, with Pad's pads as an input. */
 const OPSET = 13;
 const IR_VERSION = 7;
+
+/** The weights manifest of FaceRecognitionNet inside the installed face-api package (a dev dependency). */
+export function faceApiWeightsManifest(): string {
+  let packageJson: string;
+  try {
+    packageJson = createRequire(import.meta.url).resolve(`${FACE_API_PACKAGE}/package.json`);
+  } catch {
+    throw new TfjsWeightsError(`${FACE_API_PACKAGE} is not installed. It is a dev dependency: run \`npm ci\` (without --omit=dev).`);
+  }
+  return join(dirname(packageJson), 'model', FACE_API_WEIGHTS_MANIFEST);
+}
 
 /** A feature map as the converter tracks it: its name in the graph, channels, and square side. */
 interface FeatureMap {
