@@ -7,7 +7,7 @@ export class AppConfig {
   readonly http: { port: number; host: string };
   readonly database: { url?: string; embeddedDataDir: string; embeddedPort: number };
   readonly models: {
-    dir: string; manifestDir: string; detector: string; embedder: string;
+    dir: string; generatedDir: string; manifestDir: string; detector: string; embedder: string;
     executionProviders: string[]; intraOpThreads: number; embedBatchSize: number;
   };
   readonly detection: { scoreThreshold: number; nmsIou: number; maxSide: number; minSide: number };
@@ -39,6 +39,7 @@ export class AppConfig {
     };
     this.models = {
       dir: resolve(env.MODEL_DIR),
+      generatedDir: resolve(env.GENERATED_MODEL_DIR),
       manifestDir: resolve(env.MODEL_MANIFEST_DIR),
       detector: env.DETECTOR_MODEL,
       embedder: env.EMBEDDER_MODEL,

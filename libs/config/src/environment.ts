@@ -75,6 +75,13 @@ export class EnvironmentVariables {
   @IsString()
   MODEL_DIR = '../shared/models';
 
+  /**
+   * Directory of the models this project builds itself (manifests with a `build` entry, e.g.
+   * dlib-resnet-128 from `npm run models:build`): where the build writes them and the API loads them.
+   */
+  @IsString()
+  GENERATED_MODEL_DIR = './data/models';
+
   /** Directory holding the model manifests (`<id>.manifest.json`). */
   @IsString()
   MODEL_MANIFEST_DIR = './models';
