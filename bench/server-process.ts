@@ -57,3 +57,9 @@ export async function waitForHealth(baseUrl: string, server: ServerProcess, { ti
   }
   throw new Error(`no /health within ${timeoutMs} ms:\n${server.output()}`);
 }
+
+/** SIGTERM (unless it has exited), then its exit status: 143 when Node ends by the signal after a clean shutdown. */
+export async function stopServer(server: ServerProcess): Promise<number | null> {
+  if (server.process.exitCode === null && server.process.signalCode === null) server.process.kill('SIGTERM');
+  return server.exited;
+}

@@ -33,7 +33,11 @@ describe('enroll-dir (end to end)', () => {
     await put('nobody', 'gradient.jpg', await noFaceJpeg());
     await put('couple', 'two.jpg', await twoFacesJpeg(londonPhoto('neutral_front', 4), londonPhoto('neutral_front', 5)));
     databaseUrl = await createTestDatabase('e2e_enroll_dir');
-    env = { PATH: process.env.PATH, DATABASE_URL: databaseUrl, MODEL_DIR, MODEL_MANIFEST_DIR: MANIFEST_DIR, ORT_INTRA_OP_THREADS: '1', LOG_LEVEL: 'warn' };
+    // No index snapshots: they would land in ./data.
+    env = {
+      PATH: process.env.PATH, DATABASE_URL: databaseUrl, MODEL_DIR, MODEL_MANIFEST_DIR: MANIFEST_DIR, ORT_INTRA_OP_THREADS: '1', LOG_LEVEL: 'warn',
+      INDEX_SNAPSHOT_INTERVAL_SECONDS: '0',
+    };
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 

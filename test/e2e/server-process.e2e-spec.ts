@@ -47,10 +47,11 @@ describe('server process on embedded defaults (end to end)', () => {
     expect(existsSync(join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);
   }
 
-  it('boots, enrolls, stops cleanly, and identifies after a restart without re-enrolling', async () => {
+  it('boots, enrolls, stops cleanly, and identifies after a restart (index from its snapshot) without re-enrolling', async () => {
     server = startServer(env);
     expect(await waitForHealth(baseUrl, server)).toMatchObject({ status: 'ok', indexedFaces: 0 });
     expect(server.output()).toMatch(/Applied migrations: InitialSchema/);
+    expect(server.output()).toMatch(/Index snapshot not used: no snapshot in .*; rebuilding from Postgres/);
     const api = new GraphqlClient(baseUrl);
     const galleryId = (await api.request('mutation { createGallery(input: { name: "restart" }) { id } }')).data!.createGallery.id;
     for (const person of [1, 2, 3]) {
@@ -64,6 +65,7 @@ describe('server process on embedded defaults (end to end)', () => {
     server = startServer(env);
     expect(await waitForHealth(baseUrl, server)).toMatchObject({ status: 'ok', indexedFaces: 3 });
     expect(server.output()).not.toMatch(/Applied migrations/);
+    expect(server.output()).toMatch(/3 faces from snapshot-\d+ .*, 0 later changes replayed and checked against Postgres/);
     const identified = await api.request('query($i: IdentifyInput!) { identify(input: $i) { faces { decision candidates { identity { externalId } } } } }', {
       i: { galleryId, imageBase64: (await readFile(londonPhoto('smiling_front', 2))).toString('base64') },
     });

@@ -24,7 +24,10 @@ export async function createTestDatabase(prefix: string): Promise<string> {
   return url.toString();
 }
 
-/** Configuration for a test app: real models from ../shared, the given database, one ONNX thread. */
+/**
+ * Configuration for a test app: real models from ../shared, the given database, one ONNX thread, and
+ * no index snapshots (they would land in ./data) unless a test turns them on with a DATA_DIR.
+ */
 export function testConfig(databaseUrl: string, env: Record<string, string> = {}): AppConfig {
   return loadConfig({
     DATABASE_URL: databaseUrl,
@@ -32,6 +35,7 @@ export function testConfig(databaseUrl: string, env: Record<string, string> = {}
     MODEL_MANIFEST_DIR: MANIFEST_DIR,
     ORT_INTRA_OP_THREADS: '1',
     LOG_LEVEL: 'warn',
+    INDEX_SNAPSHOT_INTERVAL_SECONDS: '0',
     ...env,
   });
 }

@@ -14,7 +14,11 @@ export class AppConfig {
   readonly limits: { maxUploadBytes: number; maxImagePixels: number; maxK: number; maxBatchItems: number };
   /** False-accept rate of the default decision threshold. */
   readonly defaultFar: number;
-  readonly index: { m: number; efConstruction: number; efSearch: number; exactSearchMaxFaces: number };
+  readonly index: {
+    m: number; efConstruction: number; efSearch: number; exactSearchMaxFaces: number; pollIntervalMs: number; changeRetentionDays: number;
+    /** `intervalMs` 0: no snapshots. */
+    snapshots: { dir: string; intervalMs: number; everyChanges: number; verifySample: number };
+  };
   readonly quality: {
     minInterocularDistance: number; minSharpness: number; maxYaw: number; maxPitch: number; maxRoll: number; minDetectorScore: number;
   };
@@ -52,7 +56,12 @@ export class AppConfig {
     this.defaultFar = env.DEFAULT_FAR;
     this.index = {
       m: env.HNSW_M, efConstruction: env.HNSW_EF_CONSTRUCTION, efSearch: env.HNSW_EF_SEARCH,
-      exactSearchMaxFaces: env.EXACT_SEARCH_MAX_FACES,
+      exactSearchMaxFaces: env.EXACT_SEARCH_MAX_FACES, pollIntervalMs: env.INDEX_POLL_INTERVAL_MS,
+      changeRetentionDays: env.INDEX_CHANGES_RETENTION_DAYS,
+      snapshots: {
+        dir: resolve(env.DATA_DIR, 'index-snapshots'), intervalMs: env.INDEX_SNAPSHOT_INTERVAL_SECONDS * 1000,
+        everyChanges: env.INDEX_SNAPSHOT_EVERY_CHANGES, verifySample: env.INDEX_SNAPSHOT_VERIFY_SAMPLE,
+      },
     };
     this.quality = {
       minInterocularDistance: env.QUALITY_MIN_INTEROCULAR, minSharpness: env.QUALITY_MIN_SHARPNESS,

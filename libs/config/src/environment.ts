@@ -63,7 +63,7 @@ export class EnvironmentVariables {
   @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must start with postgres:// or postgresql://' })
   DATABASE_URL?: string;
 
-  /** Where the embedded Postgres keeps its files (and other local state). */
+  /** Local state: the embedded Postgres's files (`postgres/`) and index snapshots (`index-snapshots/`, one directory may serve several processes). */
   @IsString()
   DATA_DIR = './data';
 
@@ -194,6 +194,43 @@ export class EnvironmentVariables {
   /** Galleries with at most this many faces are searched exactly; the graph pays off above it. */
   @Type(() => Number) @IsInt() @Min(0)
   EXACT_SEARCH_MAX_FACES = 2000;
+
+  /*
+   * Several API processes may share one Postgres: each holds its own index and follows the others'
+   * enrollments and deletions through the `index_changes` outbox (woken by NOTIFY, polling as a
+   * fallback). Index snapshots under DATA_DIR/index-snapshots let a restart load the index and replay
+   * only the changes made since, instead of rebuilding it from every embedding (minutes at 1M faces).
+   */
+
+  /** How often each process polls the outbox for other processes' changes; bounds their delay when a notification is lost. */
+  @Type(() => Number) @IsInt() @Min(50) @Max(60_000)
+  INDEX_POLL_INTERVAL_MS = 500;
+
+  /**
+   * How often an index that changed is snapshotted (also on shutdown, and right after a full rebuild);
+   * 0 turns snapshots off, so every boot rebuilds from Postgres. An erased face's vector leaves the
+   * snapshot files at the next snapshot, so this also bounds how long it stays on disk there.
+   */
+  @Type(() => Number) @IsInt() @Min(0)
+  INDEX_SNAPSHOT_INTERVAL_SECONDS = 600;
+
+  /** Changes applied since the last snapshot that trigger the next one before the interval is up. */
+  @Type(() => Number) @IsInt() @Min(1)
+  INDEX_SNAPSHOT_EVERY_CHANGES = 10_000;
+
+  /**
+   * Faces checked against Postgres (owner ids and vector) when a snapshot is loaded, plus as many
+   * embeddings of Postgres looked up in the index, on top of comparing the counts.
+   */
+  @Type(() => Number) @IsInt() @Min(0)
+  INDEX_SNAPSHOT_VERIFY_SAMPLE = 1000;
+
+  /**
+   * Days outbox changes are kept (deleted hourly). A snapshot older than that cannot be replayed and
+   * is replaced by a full rebuild, so keep it above how long a process may stay down.
+   */
+  @Type(() => Number) @IsNumber() @Min(0.01)
+  INDEX_CHANGES_RETENTION_DAYS = 7;
 
   /**
    * False-accept rate whose calibrated threshold decides MATCH / same when a request names neither

@@ -7,11 +7,14 @@ import { EmbeddingRepository } from './repositories/embedding.repository.js';
 import { FaceRepository } from './repositories/face.repository.js';
 import { GalleryRepository } from './repositories/gallery.repository.js';
 import { IdentityRepository } from './repositories/identity.repository.js';
+import { IndexChangeListener } from './repositories/index-change.listener.js';
+import { IndexChangeRepository } from './repositories/index-change.repository.js';
 import { ModelVersionRepository } from './repositories/model-version.repository.js';
 import { TenantRepository } from './repositories/tenant.repository.js';
 
 const REPOSITORIES = [
-  TenantRepository, ApiKeyRepository, AuditRepository, GalleryRepository, IdentityRepository, FaceRepository, EmbeddingRepository, ModelVersionRepository,
+  TenantRepository, ApiKeyRepository, AuditRepository, GalleryRepository, IdentityRepository, FaceRepository, EmbeddingRepository, IndexChangeRepository,
+  IndexChangeListener, ModelVersionRepository,
 ];
 
 /** Postgres (embedded or DATABASE_URL), migrated at boot, and the repositories over it. */

@@ -26,21 +26,15 @@ export class EnrollmentService {
   ) {}
 
   /**
-   * Detects and embeds the chosen face, then stores identity, face, crop and embedding in one
-   * transaction; the index learns of it only after the commit (a crash in between is healed by the
-   * rebuild at boot). Nothing is written when any step before the commit fails, the quality gate
+   * Detects and embeds the chosen face, then stores identity, face, crop, embedding and the index
+   * change in one transaction; every process's index applies the change after the commit, this one's
+   * before answering. Nothing is written when any step before the commit fails, the quality gate
    * included: a face too small, blurry, turned away or doubtful is refused with LOW_QUALITY.
    */
   async enrollFace(command: EnrollFaceCommand): Promise<EnrollmentResult> {
     const { record, quality } = await this.prepare(command);
     const enrolled = await this.faces.enroll(record);
-    this.index?.add({
-      label: enrolled.embeddingLabel,
-      galleryId: command.galleryId,
-      identityId: enrolled.identity.id,
-      faceId: enrolled.face.id,
-      vector: record.embedding.vector,
-    });
+    await this.index?.catchUp(enrolled.changeId);
     return {
       identity: enrolled.identity,
       identityCreated: enrolled.identityCreated,

@@ -70,6 +70,12 @@ export class FaceAnalysisService implements OnModuleInit, OnApplicationShutdown 
     return this.engine.embedder.dimension;
   }
 
+  /** What names the embedding space exactly: vectors (and index snapshots) of any other are not comparable. */
+  get embedderVersion(): { id: string; version: string; sha256: string; dimension: number } {
+    const { id, version, sha256 } = this.engine.embedder.manifest;
+    return { id, version, sha256, dimension: this.dimension };
+  }
+
   /** The decision threshold for a request (raw threshold, target FAR, or the configured default FAR). */
   decisionThreshold(request: ThresholdRequest): DecisionThreshold {
     return resolveThreshold(this.engine.embedder.manifest.threshold, request, this.config.defaultFar);

@@ -28,8 +28,8 @@ export interface TenantErasureResult extends ErasureResult {
 
 /**
  * Galleries, identities and faces as stored, always within one tenant (another tenant's ids are
- * NOT_FOUND). Every deletion is one transaction, after which its index entries are dropped; a crash
- * in between is healed by the rebuild from Postgres at boot.
+ * NOT_FOUND). Every deletion is one transaction that also records its index changes; each process's
+ * index drops the entries after the commit, this one's before answering.
  */
 @Injectable()
 export class GalleryService {
@@ -80,8 +80,8 @@ export class GalleryService {
   }
 
   async deleteGallery(tenantId: string, id: string): Promise<DeletionResult> {
-    const { faceCount, labels } = await this.galleries.delete(tenantId, id);
-    this.index.remove(labels);
+    const { faceCount, changeId } = await this.galleries.delete(tenantId, id);
+    await this.index.catchUp(changeId);
     return { id, deletedFaces: faceCount };
   }
 
@@ -91,15 +91,16 @@ export class GalleryService {
   }
 
   async deleteFace(tenantId: string, id: string): Promise<DeletionResult> {
-    const { labels } = await this.faces.delete(tenantId, id);
-    this.index.remove(labels);
+    const { changeId } = await this.faces.delete(tenantId, id);
+    await this.index.catchUp(changeId);
     return { id, deletedFaces: 1 };
   }
 
   /**
    * A data subject's erasure request, addressed the way the client knows the person: the identity,
    * its faces, aligned crops and embeddings in every model space go in one transaction, then leave
-   * the index. Nothing else holds them: photos are never stored, only their sha256 on the face row.
+   * every process's index. Nothing else holds them: photos are never stored, only their sha256 on the
+   * face row, and the outbox names embeddings by id only.
    */
   async eraseIdentity(scope: GalleryScope, externalId: string): Promise<ErasureResult> {
     const identity = await this.getIdentity(scope, externalId);
@@ -110,7 +111,7 @@ export class GalleryService {
   async eraseTenant(tenantId: string, callerTenantId: string): Promise<TenantErasureResult> {
     if (tenantId === callerTenantId) throw new DomainException(ErrorCode.VALIDATION, 'A key cannot erase its own tenant; use a key of another tenant');
     const erased = await this.tenants.erase(tenantId);
-    this.index.remove(erased.labels);
+    await this.index.catchUp(erased.changeId);
     return {
       id: tenantId,
       erasedGalleries: erased.galleries,
@@ -122,8 +123,8 @@ export class GalleryService {
   }
 
   private async eraseIdentityById(tenantId: string, id: string): Promise<ErasureResult> {
-    const { faceCount, labels } = await this.identities.delete(tenantId, id);
-    this.index.remove(labels);
+    const { faceCount, labels, changeId } = await this.identities.delete(tenantId, id);
+    await this.index.catchUp(changeId);
     return { id, erasedFaces: faceCount, erasedEmbeddings: labels.length };
   }
 }

@@ -7,12 +7,15 @@ import { EnrollmentService } from './enrollment.service.js';
 import { FaceAnalysisService } from './face-analysis.service.js';
 import { FaceIndexService } from './face-index.service.js';
 import { GalleryService } from './gallery.service.js';
+import { IndexChangeRetentionService } from './index-change-retention.service.js';
 import { SearchService } from './search.service.js';
 
 /** The domain: joins configuration, storage, inference and the vector index. */
 @Module({
   imports: [ConfigModule, DatabaseModule, JobsModule],
-  providers: [FaceAnalysisService, FaceIndexService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService],
+  providers: [
+    FaceAnalysisService, FaceIndexService, IndexChangeRetentionService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService,
+  ],
   exports: [FaceAnalysisService, FaceIndexService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService],
 })
 export class RecognitionModule {}

@@ -1,4 +1,5 @@
 export * from './brute-force.index.js';
+export * from './hnsw-file.js';
 export * from './partitioned-hnsw.index.js';
 export * from './search-hit.js';
 export * from './clustering/agglomerative-clustering.js';

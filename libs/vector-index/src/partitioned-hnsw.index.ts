@@ -30,6 +30,22 @@ export class PartitionedHnswIndex {
   private capacity: number;
   private deletedSlots = 0;
 
+  /**
+   * An index over the graph that `writeGraph` saved at `path` (check it with scanHnswFile first),
+   * given the partition of each of its live labels.
+   */
+  static async readGraph(options: HnswOptions, path: string, partitions: Iterable<readonly [number, string]>): Promise<PartitionedHnswIndex> {
+    const loaded = new PartitionedHnswIndex({ ...options, initialCapacity: 16 });
+    await loaded.index.readIndex(path, true);
+    loaded.index.setEf(options.efSearch);
+    // hnswlib reads an empty graph back with no room at all.
+    loaded.capacity = loaded.index.getMaxElements();
+    if (loaded.capacity < 16) loaded.index.resizeIndex((loaded.capacity = 16));
+    for (const [label, partition] of partitions) loaded.place(label, partition);
+    loaded.deletedSlots = loaded.index.getCurrentCount() - loaded.size;
+    return loaded;
+  }
+
   constructor(private readonly options: HnswOptions) {
     this.capacity = Math.max(16, options.initialCapacity ?? 1024);
     this.index = new hnswlib.HierarchicalNSW('ip', options.dimension);
@@ -69,6 +85,24 @@ export class PartitionedHnswIndex {
     }
     this.index.addPoint(Array.from(vector), label, reuse);
     if (reuse) this.deletedSlots--;
+    this.place(label, partition);
+  }
+
+  /** The stored vector of a live label. */
+  vector(label: number): number[] {
+    if (!this.partitionOf.has(label)) throw new Error(`Label ${label} is not in the index`);
+    return this.index.getPoint(label);
+  }
+
+  /**
+   * Saves the graph in hnswlib's format (see hnsw-file.ts; partitions are the caller's to keep).
+   * Nothing may change the index until the promise settles: hnswlib writes from another thread.
+   */
+  async writeGraph(path: string): Promise<void> {
+    await this.index.writeIndex(path);
+  }
+
+  private place(label: number, partition: string): void {
     this.partitionOf.set(label, partition);
     let set = this.members.get(partition);
     if (!set) this.members.set(partition, (set = new Set()));

@@ -39,14 +39,13 @@ export class EmbeddingRepository {
   async *streamForModel(modelVersionId: string): AsyncGenerator<IndexedEmbedding[]> {
     let after = 0;
     for (;;) {
-      const rows: { id: string; gallery_id: string; identity_id: string; face_id: string; vector: number[] }[] =
-        await this.dataSource.query(
-          `SELECT e.id, f.gallery_id, f.identity_id, e.face_id, e.vector
-             FROM embeddings e JOIN faces f ON f.id = e.face_id
-            WHERE e.model_version_id = $1 AND e.id > $2
-            ORDER BY e.id LIMIT $3`,
-          [modelVersionId, after, STREAM_BATCH],
-        );
+      const rows: IndexedEmbeddingRow[] = await this.dataSource.query(
+        `SELECT e.id, f.gallery_id, f.identity_id, e.face_id, e.vector
+           FROM embeddings e JOIN faces f ON f.id = e.face_id
+          WHERE e.model_version_id = $1 AND e.id > $2
+          ORDER BY e.id LIMIT $3`,
+        [modelVersionId, after, STREAM_BATCH],
+      );
       if (rows.length === 0) return;
       yield rows.map(toIndexed);
       after = Number(rows[rows.length - 1].id);
@@ -76,14 +75,18 @@ export class EmbeddingRepository {
     );
     return rows.map(toIndexed);
   }
-
-  async count(modelVersionId: string): Promise<number> {
-    const [{ count }] = await this.dataSource.query('SELECT count(*)::int AS count FROM embeddings WHERE model_version_id = $1', [modelVersionId]);
-    return count;
-  }
 }
 
-function toIndexed(row: { id: string; gallery_id: string; identity_id: string; face_id: string; vector: number[] }): IndexedEmbedding {
+/** An embedding joined with its face, as selected for the index (`e.id, f.gallery_id, f.identity_id, e.face_id, e.vector`). */
+export interface IndexedEmbeddingRow {
+  id: string;
+  gallery_id: string;
+  identity_id: string;
+  face_id: string;
+  vector: number[];
+}
+
+export function toIndexed(row: IndexedEmbeddingRow): IndexedEmbedding {
   return {
     label: Number(row.id),
     galleryId: row.gallery_id,

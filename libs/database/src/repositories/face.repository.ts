@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { notFound } from '../../../common/src/index.js';
 import { FaceEntity, IdentityEntity } from '../entities/index.js';
-import { deleteEmbeddings, EmbeddingLabel } from './embedding.repository.js';
+import { deleteEmbeddings } from './embedding.repository.js';
+import { IndexRemoval, recordIndexChanges } from './index-change.repository.js';
 
 export interface NewFace {
   box: { x: number; y: number; width: number; height: number };
@@ -33,11 +34,13 @@ export interface EnrolledFace {
   identityCreated: boolean;
   face: FaceEntity;
   embeddingLabel: number;
+  /** The index change that adds the embedding (see recordIndexChanges). */
+  changeId: number;
 }
 
 /**
- * Stores identity (created on first enrollment of its externalId), face, crop and embedding inside
- * the caller's transaction (a batch item is settled in the same one).
+ * Stores identity (created on first enrollment of its externalId), face, crop, embedding and the
+ * index change inside the caller's transaction (a batch item is settled in the same one).
  */
 export async function enrollIn(em: EntityManager, record: EnrollmentRecord): Promise<EnrolledFace> {
   // Locks the gallery row against a concurrent delete for the rest of the transaction.
@@ -70,7 +73,10 @@ export async function enrollIn(em: EntityManager, record: EnrollmentRecord): Pro
     'INSERT INTO embeddings (face_id, model_version_id, vector) VALUES ($1, $2, $3) RETURNING id',
     [face.id, record.embedding.modelVersionId, Array.from(record.embedding.vector)],
   );
-  return { identity, identityCreated: row.created, face, embeddingLabel: Number(embeddingId) };
+  const embeddingLabel = Number(embeddingId);
+  // Every process's index (this one's, the API replicas', and after a worker's enrollment) follows this change.
+  const changeId = await recordIndexChanges(em, 'add', [{ label: embeddingLabel, modelVersionId: record.embedding.modelVersionId }]);
+  return { identity, identityCreated: row.created, face, embeddingLabel, changeId: changeId! };
 }
 
 @Injectable()
@@ -78,8 +84,8 @@ export class FaceRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /**
-   * Stores identity (created on first enrollment of its externalId), face, crop and embedding in one
-   * transaction: either all of it is there afterwards or none of it.
+   * Stores identity (created on first enrollment of its externalId), face, crop, embedding and the
+   * index change in one transaction: either all of it is there afterwards or none of it.
    */
   async enroll(record: EnrollmentRecord): Promise<EnrolledFace> {
     return this.dataSource.transaction((em) => enrollIn(em, record));
@@ -102,7 +108,7 @@ export class FaceRepository {
   }
 
   /** Deletes one of the tenant's faces with its crop and embeddings; returns the removed index labels. */
-  async delete(tenantId: string, id: string): Promise<{ labels: EmbeddingLabel[] }> {
+  async delete(tenantId: string, id: string): Promise<IndexRemoval> {
     return this.dataSource.transaction(async (em) => {
       const [owned] = await em.query(
         'SELECT f.id FROM faces f JOIN galleries g ON g.id = f.gallery_id WHERE f.id = $1 AND g.tenant_id = $2 FOR UPDATE OF f',
@@ -111,7 +117,7 @@ export class FaceRepository {
       if (!owned) throw notFound('Face', id);
       const labels = await deleteEmbeddings(em, 'f.id = $1', [id]);
       await em.query('DELETE FROM faces WHERE id = $1', [id]);
-      return { labels };
+      return { labels, changeId: await recordIndexChanges(em, 'remove', labels) };
     });
   }
 }

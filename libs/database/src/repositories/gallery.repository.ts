@@ -3,7 +3,8 @@ import { DataSource, QueryFailedError } from 'typeorm';
 import { DomainException, ErrorCode, notFound } from '../../../common/src/index.js';
 import { GalleryEntity } from '../entities/index.js';
 import { Page, PageRequest, paginate } from './pagination.js';
-import { deleteEmbeddings, EmbeddingLabel } from './embedding.repository.js';
+import { deleteEmbeddings } from './embedding.repository.js';
+import { IndexRemoval, recordIndexChanges } from './index-change.repository.js';
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -39,14 +40,14 @@ export class GalleryRepository {
   }
 
   /** Deletes one of the tenant's galleries with all its identities, faces and embeddings; returns the removed index labels. */
-  async delete(tenantId: string, id: string): Promise<{ faceCount: number; labels: EmbeddingLabel[] }> {
+  async delete(tenantId: string, id: string): Promise<IndexRemoval & { faceCount: number }> {
     return this.dataSource.transaction(async (em) => {
       const [gallery] = await em.query('SELECT id FROM galleries WHERE id = $1 AND tenant_id = $2 FOR UPDATE', [id, tenantId]);
       if (!gallery) throw notFound('Gallery', id);
       const labels = await deleteEmbeddings(em, 'f.gallery_id = $1', [id]);
       const [, faceCount]: [unknown, number] = await em.query('DELETE FROM faces WHERE gallery_id = $1', [id]);
       await em.query('DELETE FROM galleries WHERE id = $1', [id]);
-      return { faceCount, labels };
+      return { faceCount, labels, changeId: await recordIndexChanges(em, 'remove', labels) };
     });
   }
 }

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { notFound } from '../../../common/src/index.js';
 import { FaceEntity, IdentityEntity } from '../entities/index.js';
-import { deleteEmbeddings, EmbeddingLabel } from './embedding.repository.js';
+import { deleteEmbeddings } from './embedding.repository.js';
+import { IndexRemoval, recordIndexChanges } from './index-change.repository.js';
 import { Page, PageRequest, paginate } from './pagination.js';
 
 @Injectable()
@@ -34,7 +35,7 @@ export class IdentityRepository {
    * Deletes one of the tenant's identities with its faces, crops and embeddings in every model
    * space; returns the removed index labels. Another tenant's identity is NOT_FOUND.
    */
-  async delete(tenantId: string, id: string): Promise<{ identity: IdentityEntity; faceCount: number; labels: EmbeddingLabel[] }> {
+  async delete(tenantId: string, id: string): Promise<IndexRemoval & { identity: IdentityEntity; faceCount: number }> {
     return this.dataSource.transaction(async (em) => {
       const [owned] = await em.query(
         'SELECT i.id FROM identities i JOIN galleries g ON g.id = i.gallery_id WHERE i.id = $1 AND g.tenant_id = $2 FOR UPDATE OF i',
@@ -45,7 +46,7 @@ export class IdentityRepository {
       const labels = await deleteEmbeddings(em, 'f.identity_id = $1', [id]);
       const [, faceCount]: [unknown, number] = await em.query('DELETE FROM faces WHERE identity_id = $1', [id]);
       await em.query('DELETE FROM identities WHERE id = $1', [id]);
-      return { identity, faceCount, labels };
+      return { identity, faceCount, labels, changeId: await recordIndexChanges(em, 'remove', labels) };
     });
   }
 }

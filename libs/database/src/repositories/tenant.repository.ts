@@ -2,19 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DomainException, ErrorCode, notFound } from '../../../common/src/index.js';
 import { TenantEntity } from '../entities/index.js';
-import { deleteEmbeddings, EmbeddingLabel } from './embedding.repository.js';
+import { deleteEmbeddings } from './embedding.repository.js';
 import { isUniqueViolation } from './gallery.repository.js';
+import { IndexRemoval, recordIndexChanges } from './index-change.repository.js';
 import { Page, PageRequest, paginate } from './pagination.js';
 
 /** The tenant that owns every gallery from before tenants, and acts when authentication is disabled. */
 export const DEFAULT_TENANT = 'default';
 
-export interface TenantErasure {
+export interface TenantErasure extends IndexRemoval {
   galleries: number;
   identities: number;
   faces: number;
   apiKeys: number;
-  labels: EmbeddingLabel[];
 }
 
 @Injectable()
@@ -72,7 +72,7 @@ export class TenantRepository {
       const [, galleries]: [unknown, number] = await em.query('DELETE FROM galleries WHERE tenant_id = $1', [id]);
       const [, apiKeys]: [unknown, number] = await em.query('DELETE FROM api_keys WHERE tenant_id = $1', [id]);
       await em.query('DELETE FROM tenants WHERE id = $1', [id]);
-      return { galleries, identities, faces, apiKeys, labels };
+      return { galleries, identities, faces, apiKeys, labels, changeId: await recordIndexChanges(em, 'remove', labels) };
     });
   }
 }
