@@ -9,7 +9,7 @@
 // the output tells). With --threads > 1 every session's idle intra-op workers spin after a run,
 // which slows the other session and the JS stages in between; this measures that as it is.
 //
-// Env: MODEL_DIR (default ../shared/models), DATASET_DIR (default ../shared/datasets).
+// Env: MODEL_DIR (default ../shared/models), GENERATED_MODEL_DIR (default data/models), DATASET_DIR (default ../shared/datasets).
 import os from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -58,6 +58,7 @@ const LIMITS: ImageDecodeLimits = { maxBytes: 15 * 1024 * 1024, maxPixels: 40_00
 const EXECUTION_PROVIDER = 'cpu';
 
 const MODEL_DIR = resolve(process.env.MODEL_DIR ?? '../shared/models');
+const MODEL_DIRS = { modelDir: MODEL_DIR, generatedModelDir: resolve(process.env.GENERATED_MODEL_DIR ?? 'data/models') };
 const DATASET_DIR = resolve(process.env.DATASET_DIR ?? '../shared/datasets');
 const MANIFEST_DIR = resolve('models');
 
@@ -101,7 +102,7 @@ async function main(): Promise<void> {
   const logger = { log: (m: string) => info(`[platform] ${m}`), warn: (m: string) => info(`[platform] WARN ${m}`) };
   const pipeline = await FacePipeline.create(
     {
-      modelDir: MODEL_DIR, manifestDir: MANIFEST_DIR, detectorId: DETECTOR_ID, embedderId: EMBEDDER_ID,
+      ...MODEL_DIRS, manifestDir: MANIFEST_DIR, detectorId: DETECTOR_ID, embedderId: EMBEDDER_ID,
       session: sessionOptions, embedBatchSize: batch, detection: DETECTION, limits: LIMITS,
     },
     logger,
@@ -109,8 +110,8 @@ async function main(): Promise<void> {
   const detectorManifest = await readManifest(MANIFEST_DIR, DETECTOR_ID, 'detector');
   const embedderManifest = await readManifest(MANIFEST_DIR, EMBEDDER_ID, 'embedder');
   const ortOptions = onnxSessionOptions(EXECUTION_PROVIDER, threads);
-  const embedderBytes = await readModelFile(MODEL_DIR, embedderManifest);
-  const rawDetector = await ort.InferenceSession.create(await readModelFile(MODEL_DIR, detectorManifest), ortOptions);
+  const embedderBytes = await readModelFile(MODEL_DIRS, embedderManifest);
+  const rawDetector = await ort.InferenceSession.create(await readModelFile(MODEL_DIRS, detectorManifest), ortOptions);
   // The platform batches with the rewritten (dynamic-batch) graph and falls back to the file as is.
   const rawEmbedderDynamic = await ort.InferenceSession.create(makeBatchDimensionDynamic(embedderBytes).model, ortOptions);
   const rawEmbedderFixed = await ort.InferenceSession.create(embedderBytes, ortOptions);

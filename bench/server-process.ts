@@ -1,11 +1,12 @@
-// The real API server as a child process (`node dist/apps/api/src/main.js`), for the proofs and the
-// end-to-end tests that boot, kill and restart it.
+// The real API server (`node dist/apps/api/src/main.js`) or worker as a child process, for the proofs
+// and the end-to-end tests that boot, kill and restart them.
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
 export const SERVER_MAIN = resolve('dist/apps/api/src/main.js');
+export const WORKER_MAIN = resolve('dist/apps/worker/src/main.js');
 
 /** A loopback port nobody listens on right now. */
 export function freePort(): Promise<number> {
@@ -25,10 +26,10 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts the server with exactly `env` (plus PATH): the caller decides what it inherits. */
-export function startServer(env: Record<string, string | undefined>): ServerProcess {
-  if (!existsSync(SERVER_MAIN)) throw new Error(`${SERVER_MAIN} is missing: run \`npm run build\` first (\`npm test\` does).`);
-  const child = spawn(process.execPath, [SERVER_MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts the server (or `main`, e.g. WORKER_MAIN) with exactly `env` (plus PATH): the caller decides what it inherits. */
+export function startServer(env: Record<string, string | undefined>, main = SERVER_MAIN): ServerProcess {
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first (\`npm test\` does).`);
+  const child = spawn(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Downloads every model named by models/*.manifest.json into MODEL_DIR (default ../shared/models)
 // from its public source and checks its sha256. Files already present with the right hash are kept.
+// Models the project builds itself (a manifest with `build`) are skipped: their command makes them.
 // Plain JavaScript so that it runs before anything is built.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -14,6 +15,10 @@ const TIMEOUT_MS = 60_000;
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
 async function fetchModel(manifest) {
+  if (manifest.build) {
+    console.error(`${manifest.id}: not downloaded; it is built from ${manifest.build.from} by \`${manifest.build.command}\``);
+    return true;
+  }
   const target = join(modelDir, manifest.file);
   if (existsSync(target) && sha256(await readFile(target)) === manifest.sha256) {
     console.error(`${manifest.id}: ${target} already present (sha256 ok)`);

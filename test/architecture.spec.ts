@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
 /**
- * Dependencies point one way: apps → recognition → {database, inference, vector-index} → {config, common}.
+ * Dependencies point one way: apps → {access, recognition} → {database, inference, vector-index} → {config, common}.
  * The engines (inference, vector-index) know nothing of Nest, transports or the database, so they
  * could be published alone.
  */
@@ -16,6 +16,7 @@ const ALLOWED: Record<string, string[]> = {
   'libs/access': ['libs/common', 'libs/config', 'libs/database'],
   'libs/recognition': ['libs/common', 'libs/config', 'libs/database', 'libs/inference', 'libs/vector-index'],
   'apps/api': ['libs/common', 'libs/config', 'libs/access', 'libs/recognition'],
+  'apps/worker': ['libs/common', 'libs/config', 'libs/recognition'],
   'apps/cli': ['libs/common', 'libs/config', 'libs/access', 'libs/database', 'libs/inference', 'libs/vector-index', 'libs/evaluation', 'libs/recognition'],
 };
 const ENGINES = ['libs/common', 'libs/inference', 'libs/vector-index', 'libs/evaluation'];

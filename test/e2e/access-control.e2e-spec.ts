@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { REQUIRED_ROLE } from '../../apps/api/src/auth/access.decorators.js';
 import { AccessResolver } from '../../apps/api/src/graphql/access.resolver.js';
+import { BatchResolver } from '../../apps/api/src/graphql/batch.resolver.js';
 import { ClusterResolver } from '../../apps/api/src/graphql/cluster.resolver.js';
 import { FaceResolver } from '../../apps/api/src/graphql/face.resolver.js';
 import { GalleryResolver, IdentityResolver } from '../../apps/api/src/graphql/gallery.resolver.js';
@@ -143,7 +144,7 @@ describe('access control: API keys, roles, tenants, audit (end to end)', () => {
     const schema = await keys.root.request('{ __schema { queryType { fields { name } } mutationType { fields { name } } } }');
     const fields = [...schema.data!.__schema.queryType.fields, ...schema.data!.__schema.mutationType.fields].map((f: { name: string }) => f.name).sort();
     const roles = new Map<string, string>();
-    for (const resolver of [GalleryResolver, IdentityResolver, FaceResolver, ClusterResolver, AccessResolver]) {
+    for (const resolver of [GalleryResolver, IdentityResolver, FaceResolver, BatchResolver, ClusterResolver, AccessResolver]) {
       for (const name of Object.getOwnPropertyNames(resolver.prototype)) {
         const role = Reflect.getMetadata(REQUIRED_ROLE, (resolver.prototype as unknown as Record<string, object>)[name]);
         if (role) roles.set(name, role);
@@ -152,6 +153,8 @@ describe('access control: API keys, roles, tenants, audit (end to end)', () => {
     expect(fields.filter((field) => !roles.has(field))).toEqual([]);
     expect(roles.get('identify')).toBe('reader');
     expect(roles.get('enrollFace')).toBe('operator');
+    expect(roles.get('enrollBatch')).toBe('operator');
+    expect(roles.get('enrollmentBatch')).toBe('reader');
     expect(roles.get('createApiKey')).toBe('admin');
   });
 

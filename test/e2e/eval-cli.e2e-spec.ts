@@ -47,8 +47,8 @@ describe('eval pairs (end to end, London Set)', () => {
     const lines = first.stdout.trim().split('\n');
     expect(lines).toHaveLength(1); // logs and progress go to stderr
     const report = JSON.parse(lines[0]);
-    expect(Object.keys(report)).toEqual(['accuracy', 'stdErr', 'auc', 'valAtFar', 'undetected', 'pairs', 'model', 'foldThresholds', 'rocPng']);
-    expect(report).toMatchObject({ pairs: 40, undetected: 0, model: 'mobilefacenet-128', rocPng: join(dir, 'out', 'london-roc-mobilefacenet-128.png') });
+    expect(Object.keys(report)).toEqual(['accuracy', 'stdErr', 'auc', 'valAtFar', 'undetected', 'pairs', 'model', 'foldThresholds', 'rocPng', 'embeddings']);
+    expect(report).toMatchObject({ pairs: 40, undetected: 0, model: 'mobilefacenet-128', embeddings: 'float32', rocPng: join(dir, 'out', 'london-roc-mobilefacenet-128.png') });
     expect(report.accuracy).toBeGreaterThanOrEqual(0.9);
     expect(report.auc).toBeGreaterThanOrEqual(0.9);
     expect(Object.keys(report.valAtFar)).toEqual(['0.01', '0.001']);

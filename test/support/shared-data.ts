@@ -6,6 +6,8 @@ import { resolve } from 'node:path';
  * from there, or from MODEL_DIR / DATASET_DIR. A missing path fails with the path to provide.
  */
 export const MODEL_DIR = resolve(process.env.MODEL_DIR ?? '../shared/models');
+/** Models this project builds (`npm run models:build`). */
+export const GENERATED_MODEL_DIR = resolve(process.env.GENERATED_MODEL_DIR ?? 'data/models');
 export const DATASET_DIR = resolve(process.env.DATASET_DIR ?? '../shared/datasets');
 export const MANIFEST_DIR = resolve('models');
 

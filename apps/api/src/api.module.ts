@@ -9,6 +9,7 @@ import { AuditInterceptor } from './audit/audit.interceptor.js';
 import { AccessGuard } from './auth/access.guard.js';
 import { RateLimitGuard } from './auth/rate-limit.guard.js';
 import { AccessResolver } from './graphql/access.resolver.js';
+import { BatchResolver } from './graphql/batch.resolver.js';
 import { ClusterResolver } from './graphql/cluster.resolver.js';
 import { DomainExceptionFilter } from './graphql/domain-exception.filter.js';
 import { FaceResolver } from './graphql/face.resolver.js';
@@ -49,7 +50,7 @@ const MODEL_FIELD_COST = 100;
   ],
   controllers: [HealthController],
   providers: [
-    GalleryResolver, IdentityResolver, FaceResolver, ClusterResolver, AccessResolver, ImageInputReader,
+    GalleryResolver, IdentityResolver, FaceResolver, BatchResolver, ClusterResolver, AccessResolver, ImageInputReader,
     { provide: APP_FILTER, useClass: DomainExceptionFilter },
     // Guards run in this order: who is calling, then whether they still have request budget.
     { provide: APP_GUARD, useClass: AccessGuard },

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AppConfig, InvalidEnvironmentError, isLoopback, loadConfig } from '../../../libs/config/src/index.js';
+import { AppConfig, InvalidEnvironmentError, isLoopback, loadConfig, logLevels } from '../../../libs/config/src/index.js';
 import { ApiModule } from './api.module.js';
 import { configureHttp } from './http.setup.js';
 
@@ -17,11 +17,6 @@ async function bootstrap(): Promise<void> {
     if (isLoopback(config.http.host)) logger.log(`Authentication off on loopback (AUTH_MODE=${config.auth.mode}): ${note}`);
     else logger.warn(`AUTH_MODE=disabled on ${config.http.host}, reachable from other machines: ${note}. Use AUTH_MODE=required.`);
   }
-}
-
-function logLevels(level: string) {
-  const order = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
-  return order.slice(0, order.indexOf(level as (typeof order)[number]) + 1);
 }
 
 bootstrap().catch((error: Error) => {

@@ -11,6 +11,7 @@ import { LfwPair } from '../../../libs/evaluation/src/lfw-pairs.js';
 import { areaUnderCurve, renderRocPng, rocCurve, valAtFar, ValAtFar } from '../../../libs/evaluation/src/roc.js';
 import { tenFoldAccuracy, TenFoldResult } from '../../../libs/evaluation/src/ten-fold.js';
 import { parseTsvPairs } from '../../../libs/evaluation/src/tsv-pairs.js';
+import { dequantizeInt8, quantizeInt8 } from '../../../libs/vector-index/src/index.js';
 import {
   CliCommand, isUserError, numberFlag, ParsedArgs, parseArgs, readLfwDatasetFlag, stringFlag, UsageError,
 } from './commands/command.js';
@@ -33,6 +34,8 @@ interface EvalReport {
   model: string;
   foldThresholds: number[];
   rocPng: string;
+  /** 'int8' with --int8: every embedding quantized to 128 bytes and restored before scoring. */
+  embeddings: 'float32' | 'int8';
 }
 
 interface Evaluation {
@@ -59,8 +62,8 @@ const COMMON_FLAGS = ['model', 'json', 'out', 'cache', 'no-cache'];
 const lfwCommand: EvalCommand = {
   name: 'lfw',
   summary: 'LFW View 2 (pairs.txt): 10-fold accuracy, AUC, VAL@FAR, ROC plot',
-  usage: 'lfw [--model ID] [--json] [--out DIR] [--lfw DIR] [--cache DIR | --no-cache]',
-  flags: [...COMMON_FLAGS, 'lfw'],
+  usage: 'lfw [--model ID] [--json] [--out DIR] [--lfw DIR] [--cache DIR | --no-cache] [--int8]',
+  flags: [...COMMON_FLAGS, 'lfw', 'int8'],
   async run(args, config) {
     const { imageDir, pairs } = await readLfwDatasetFlag(args);
     return verificationOutput(await evaluate(args, config, { dataset: 'LFW View 2', plotName: 'lfw', pairs, pathOf: (relative) => join(imageDir, relative) }));
@@ -70,8 +73,8 @@ const lfwCommand: EvalCommand = {
 const pairsCommand: EvalCommand = {
   name: 'pairs',
   summary: 'The same protocol on your photos: TSV lines pathA<TAB>pathB<TAB>same(1|0)<TAB>fold(1..10)',
-  usage: 'pairs --pairs FILE [--root DIR] [--model ID] [--json] [--out DIR] [--cache DIR | --no-cache]',
-  flags: [...COMMON_FLAGS, 'pairs', 'root'],
+  usage: 'pairs --pairs FILE [--root DIR] [--model ID] [--json] [--out DIR] [--cache DIR | --no-cache] [--int8]',
+  flags: [...COMMON_FLAGS, 'pairs', 'root', 'int8'],
   async run(args, config) {
     if (!args.flags.has('pairs')) throw new UsageError('--pairs FILE is required');
     const file = resolve(stringFlag(args, 'pairs'));
@@ -131,6 +134,8 @@ const verificationOutput = (evaluation: Evaluation): EvalOutput => ({ report: ev
 /**
  * The LFW protocol on any pairs: each distinct image embedded once through the API's pipeline
  * (subject face, centre-crop fallback, cached), 10-fold accuracy, and the ROC over all pairs.
+ * With --int8 the embeddings are scored as stored at 128 bytes: quantized (int8, per-vector scale)
+ * and restored, so the accuracy lost to the compact form shows next to a plain run.
  */
 async function evaluate(
   args: ParsedArgs,
@@ -139,7 +144,12 @@ async function evaluate(
 ): Promise<Evaluation> {
   const outDir = stringFlag(args, 'out', DEFAULT_OUT_DIR);
   const images = [...new Set(pairs.flatMap((p) => [pathOf(p.a), pathOf(p.b)]))];
-  const { embeddings, undetected, manifest } = await embedImages(args, config, images, 'eval');
+  const embedded = await embedImages(args, config, images, 'eval');
+  const { undetected, manifest } = embedded;
+  const int8 = args.flags.has('int8');
+  const embeddings = int8
+    ? new Map([...embedded.embeddings].map(([path, vector]) => [path, dequantizeInt8(quantizeInt8(vector))]))
+    : embedded.embeddings;
 
   const scored = scorePairs(pairs, embeddings, pathOf);
   const tenFold = tenFoldAccuracy(scored);
@@ -147,7 +157,7 @@ async function evaluate(
   const auc = areaUnderCurve(roc);
   const vals = REPORTED_FARS.map((far) => valAtFar(roc, far));
   const model = manifest.id;
-  const rocPng = join(outDir, `${plotName}-roc-${model}.png`);
+  const rocPng = join(outDir, `${plotName}-roc-${model}${int8 ? '-int8' : ''}.png`);
   await renderRocPng(
     [{ label: `${model}: accuracy ${percent(tenFold.accuracy)}, AUC ${auc.toFixed(4)}`, points: roc }],
     rocPng,
@@ -164,6 +174,7 @@ async function evaluate(
       model,
       foldThresholds: tenFold.foldThresholds,
       rocPng,
+      embeddings: int8 ? 'int8' : 'float32',
     },
     dataset,
     images: images.length,
@@ -176,7 +187,8 @@ const percent = (v: number, digits = 2) => `${(100 * v).toFixed(digits)}%`;
 
 function summary({ report, dataset, images, tenFold, vals }: Evaluation): string {
   return [
-    `${report.model} on ${dataset}: ${report.pairs} pairs, ${images} images, ${tenFold.foldAccuracies.length} folds`,
+    `${report.model} on ${dataset}: ${report.pairs} pairs, ${images} images, ${tenFold.foldAccuracies.length} folds` +
+      (report.embeddings === 'int8' ? ', embeddings int8-quantized and restored' : ''),
     `  accuracy         ${percent(report.accuracy)} ± ${percent(report.stdErr)} (mean ± standard error of the folds)`,
     `  fold accuracies  ${tenFold.foldAccuracies.map((a) => percent(a)).join(' ')}`,
     `  fold thresholds  ${report.foldThresholds.map((t) => t.toFixed(4)).join(' ')} (squared L2; mean ${tenFold.threshold.toFixed(4)})`,
@@ -204,7 +216,7 @@ function checkFlags(command: EvalCommand, args: ParsedArgs): void {
   if (args.positional.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args.positional[0])}`);
   for (const [flag, value] of args.flags) {
     if (!command.flags.includes(flag)) throw new UsageError(`unknown flag --${flag} (${command.usage})`);
-    if ((flag === 'json' || flag === 'no-cache') && value !== true) throw new UsageError(`--${flag} takes no value, got ${JSON.stringify(value)}`);
+    if ((flag === 'json' || flag === 'no-cache' || flag === 'int8') && value !== true) throw new UsageError(`--${flag} takes no value, got ${JSON.stringify(value)}`);
   }
 }
 

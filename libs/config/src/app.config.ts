@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { EnvironmentVariables, validateEnvironment } from './environment.js';
 
@@ -6,11 +7,11 @@ export class AppConfig {
   readonly http: { port: number; host: string };
   readonly database: { url?: string; embeddedDataDir: string; embeddedPort: number };
   readonly models: {
-    dir: string; manifestDir: string; detector: string; embedder: string;
+    dir: string; generatedDir: string; manifestDir: string; detector: string; embedder: string;
     executionProviders: string[]; intraOpThreads: number; embedBatchSize: number;
   };
   readonly detection: { scoreThreshold: number; nmsIou: number; maxSide: number; minSide: number };
-  readonly limits: { maxUploadBytes: number; maxImagePixels: number; maxK: number };
+  readonly limits: { maxUploadBytes: number; maxImagePixels: number; maxK: number; maxBatchItems: number };
   /** False-accept rate of the default decision threshold. */
   readonly defaultFar: number;
   readonly index: {
@@ -28,6 +29,10 @@ export class AppConfig {
   readonly graphql: { maxDepth: number; maxComplexity: number };
   readonly requestTimeoutMs: number;
   readonly audit: { retentionDays: number };
+  readonly jobs: {
+    retryLimit: number; retryDelaySeconds: number; expireSeconds: number; maintenanceIntervalSeconds: number;
+  };
+  readonly worker: { name: string; concurrency: number; batchSize: number; pollIntervalSeconds: number };
 
   constructor(env: EnvironmentVariables) {
     this.http = { port: env.PORT, host: env.HOST };
@@ -38,6 +43,7 @@ export class AppConfig {
     };
     this.models = {
       dir: resolve(env.MODEL_DIR),
+      generatedDir: resolve(env.GENERATED_MODEL_DIR),
       manifestDir: resolve(env.MODEL_MANIFEST_DIR),
       detector: env.DETECTOR_MODEL,
       embedder: env.EMBEDDER_MODEL,
@@ -46,7 +52,7 @@ export class AppConfig {
       embedBatchSize: env.EMBED_BATCH_SIZE,
     };
     this.detection = { scoreThreshold: env.DETECTOR_SCORE_THRESHOLD, nmsIou: env.DETECTOR_NMS_IOU, maxSide: env.DETECTOR_MAX_SIDE, minSide: env.DETECTOR_MIN_SIDE };
-    this.limits = { maxUploadBytes: env.MAX_UPLOAD_BYTES, maxImagePixels: env.MAX_IMAGE_PIXELS, maxK: env.IDENTIFY_MAX_K };
+    this.limits = { maxUploadBytes: env.MAX_UPLOAD_BYTES, maxImagePixels: env.MAX_IMAGE_PIXELS, maxK: env.IDENTIFY_MAX_K, maxBatchItems: env.MAX_BATCH_ITEMS };
     this.defaultFar = env.DEFAULT_FAR;
     this.index = {
       m: env.HNSW_M, efConstruction: env.HNSW_EF_CONSTRUCTION, efSearch: env.HNSW_EF_SEARCH,
@@ -68,6 +74,14 @@ export class AppConfig {
     this.graphql = { maxDepth: env.GRAPHQL_MAX_DEPTH, maxComplexity: env.GRAPHQL_MAX_COMPLEXITY };
     this.requestTimeoutMs = env.REQUEST_TIMEOUT_MS;
     this.audit = { retentionDays: env.AUDIT_RETENTION_DAYS };
+    this.jobs = {
+      retryLimit: env.JOB_RETRY_LIMIT, retryDelaySeconds: env.JOB_RETRY_DELAY_SECONDS, expireSeconds: env.JOB_EXPIRE_SECONDS,
+      maintenanceIntervalSeconds: env.JOB_MAINTENANCE_INTERVAL_SECONDS,
+    };
+    this.worker = {
+      name: env.WORKER_NAME || `${hostname()}:${process.pid}`,
+      concurrency: env.WORKER_CONCURRENCY, batchSize: env.WORKER_BATCH_SIZE, pollIntervalSeconds: env.WORKER_POLL_INTERVAL_SECONDS,
+    };
   }
 }
 
@@ -76,3 +90,8 @@ export const isLoopback = (host: string) => /^(127\.\d+\.\d+\.\d+|::1|localhost)
 
 export const loadConfig = (env: Record<string, string | undefined> = process.env): AppConfig =>
   new AppConfig(validateEnvironment(env));
+
+const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+
+/** Nest's logger levels for LOG_LEVEL: that level and every more severe one. */
+export const logLevels = (level: string) => LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level as (typeof LOG_LEVELS)[number]) + 1);

@@ -39,6 +39,14 @@ describe('configuration validation', () => {
     expect(() => loadConfig({ AUTH_MODE: 'off' })).toThrow(/AUTH_MODE/);
   });
 
+  it('names a worker by host and pid unless WORKER_NAME says otherwise, and bounds the job settings', () => {
+    expect(loadConfig({}).worker).toMatchObject({ name: expect.stringMatching(new RegExp(`:${process.pid}$`)), concurrency: 1, batchSize: 1 });
+    expect(loadConfig({ WORKER_NAME: 'gpu-box-1' }).worker.name).toBe('gpu-box-1');
+    expect(loadConfig({}).jobs).toEqual({ retryLimit: 3, retryDelaySeconds: 10, expireSeconds: 120, maintenanceIntervalSeconds: 30 });
+    expect(() => loadConfig({ WORKER_POLL_INTERVAL_SECONDS: '0.1' })).toThrow(/WORKER_POLL_INTERVAL_SECONDS/);
+    expect(() => loadConfig({ JOB_EXPIRE_SECONDS: '0' })).toThrow(/JOB_EXPIRE_SECONDS/);
+  });
+
   it('ignores variables it does not own', () => {
     expect(() => loadConfig({ PATH: '/usr/bin', HOME: '/root' })).not.toThrow();
   });

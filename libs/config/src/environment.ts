@@ -75,6 +75,13 @@ export class EnvironmentVariables {
   @IsString()
   MODEL_DIR = '../shared/models';
 
+  /**
+   * Directory of the models this project builds itself (manifests with a `build` entry, e.g.
+   * dlib-resnet-128 from `npm run models:build`): where the build writes them and the API loads them.
+   */
+  @IsString()
+  GENERATED_MODEL_DIR = './data/models';
+
   /** Directory holding the model manifests (`<id>.manifest.json`). */
   @IsString()
   MODEL_MANIFEST_DIR = './models';
@@ -126,6 +133,51 @@ export class EnvironmentVariables {
   /** Largest accepted decoded image (width × height), checked from the header before decoding: stops decompression bombs. */
   @Type(() => Number) @IsInt() @Min(1)
   MAX_IMAGE_PIXELS = 40_000_000;
+
+  /** Most items one `enrollBatch` may carry. The JSON body limit (two images' base64) also bounds a batch's bytes. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(10_000)
+  MAX_BATCH_ITEMS = 100;
+
+  /*
+   * Background jobs (pg-boss in the app's Postgres, schema `pgboss`). The job settings are stamped on
+   * each job by the process that enqueues it (the API); the worker settings apply to each worker.
+   */
+
+  /** Jobs one worker process runs at once. 1 keeps a job's ONNX work on one core; more overlap decoding and Postgres round trips. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(64)
+  WORKER_CONCURRENCY = 1;
+
+  /** Jobs a worker takes per fetch. 1 spreads a batch evenly over the workers; more saves round trips when jobs are short. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(100)
+  WORKER_BATCH_SIZE = 1;
+
+  /** How often an idle worker looks for jobs (pg-boss polls; its minimum is 0.5). A busy one fetches again as soon as it is done. */
+  @Type(() => Number) @IsNumber() @Min(0.5) @Max(60)
+  WORKER_POLL_INTERVAL_SECONDS = 2;
+
+  /** Name a worker records on the items it processes; host:pid when unset. */
+  @IsString()
+  WORKER_NAME = '';
+
+  /** Retries of a job that failed unexpectedly (a coded failure such as NO_FACE is an outcome, not retried); then its item fails with INTERNAL. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(100)
+  JOB_RETRY_LIMIT = 3;
+
+  /** Wait before a failed job runs again. */
+  @Type(() => Number) @IsInt() @Min(0) @Max(86_400)
+  JOB_RETRY_DELAY_SECONDS = 10;
+
+  /**
+   * A job still active this long is taken for lost (its worker died) and retried. It must exceed one
+   * fetch's work (WORKER_BATCH_SIZE items, about a second each on a busy core); a job cut short by
+   * it is harmless, as an item is enrolled at most once, but it wastes the work.
+   */
+  @Type(() => Number) @IsInt() @Min(1) @Max(86_400)
+  JOB_EXPIRE_SECONDS = 120;
+
+  /** How often some process sweeps for expired jobs (every worker and API takes part; one sweeps each time). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(3600)
+  JOB_MAINTENANCE_INTERVAL_SECONDS = 30;
 
   /** HNSW graph degree. 16 is hnswlib's default; face data at ≥1M wants 32–48 (see docs/vector-index-facts). */
   @Type(() => Number) @IsInt() @Min(4) @Max(128)

@@ -25,6 +25,6 @@ const REPOSITORIES = [
     { provide: DataSource, inject: [DatabaseConnection], useFactory: (connection: DatabaseConnection) => connection.open() },
     ...REPOSITORIES,
   ],
-  exports: [DataSource, ...REPOSITORIES],
+  exports: [DatabaseConnection, DataSource, ...REPOSITORIES],
 })
 export class DatabaseModule {}

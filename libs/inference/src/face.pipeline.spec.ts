@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { dot } from '../../common/src/index.js';
-import { lisaPhoto, londonPhoto, MANIFEST_DIR, MODEL_DIR, sharedPath } from '../../../test/support/shared-data.js';
+import { GENERATED_MODEL_DIR, lisaPhoto, londonPhoto, MANIFEST_DIR, MODEL_DIR, sharedPath } from '../../../test/support/shared-data.js';
 import { FacePipeline } from './face.pipeline.js';
 import { ImageDecodeError, ImageDecodeFailure } from './image/image.decoder.js';
 
@@ -14,7 +14,7 @@ describe('FacePipeline on real models and photos', () => {
     sharedPath(MODEL_DIR, 'mobilefacenet-128.onnx');
     pipeline = await FacePipeline.create(
       {
-        modelDir: MODEL_DIR, manifestDir: MANIFEST_DIR, detectorId: 'yunet-n', embedderId: 'mobilefacenet-128',
+        modelDir: MODEL_DIR, generatedModelDir: GENERATED_MODEL_DIR, manifestDir: MANIFEST_DIR, detectorId: 'yunet-n', embedderId: 'mobilefacenet-128',
         session: { executionProviders: ['cpu'], intraOpThreads: 1 }, embedBatchSize: 8,
         detection: { scoreThreshold: 0.6, nmsIou: 0.3, maxSide: 640, minSide: 0 },
         limits: { maxBytes: 15 * 1024 * 1024, maxPixels: 40_000_000 },

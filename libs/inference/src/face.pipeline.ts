@@ -4,11 +4,10 @@ import { DetectionOptions, FaceDetector } from './detection/face.detector.js';
 import { FaceEmbedder } from './embedding/face.embedder.js';
 import { decodeImage, DecodedImage, ImageDecodeLimits } from './image/image.decoder.js';
 import { RgbImage } from './image/rgb-image.js';
-import { readManifest, readModelFile } from './model.manifest.js';
+import { ModelDirectories, readManifest, readModelFile } from './model.manifest.js';
 import { EngineLogger, OnnxSessionOptions } from './onnx/onnx-session.factory.js';
 
-export interface FacePipelineOptions {
-  modelDir: string;
+export interface FacePipelineOptions extends ModelDirectories {
   manifestDir: string;
   detectorId: string;
   embedderId: string;
@@ -47,10 +46,10 @@ export class FacePipeline {
     const detectorManifest = await readManifest(options.manifestDir, options.detectorId, 'detector');
     const embedderManifest = await readManifest(options.manifestDir, options.embedderId, 'embedder');
     const detector = await FaceDetector.create(
-      detectorManifest, await readModelFile(options.modelDir, detectorManifest), options.session, options.detection, logger,
+      detectorManifest, await readModelFile(options, detectorManifest), options.session, options.detection, logger,
     );
     const embedder = await FaceEmbedder.create(
-      embedderManifest, await readModelFile(options.modelDir, embedderManifest), options.session, options.embedBatchSize, logger,
+      embedderManifest, await readModelFile(options, embedderManifest), options.session, options.embedBatchSize, logger,
     );
     return new FacePipeline(detector, embedder, options.limits);
   }

@@ -18,6 +18,11 @@ interface ManifestBase {
   sha256: string;
   sourceUrl: string;
   license: string;
+  /**
+   * Set for models this project builds itself rather than downloads: the file is looked for in the
+   * generated-model directory, and `command` is what makes it.
+   */
+  build?: { command: string; from: string };
 }
 
 export interface DetectorManifest extends ManifestBase {
@@ -76,20 +81,30 @@ export async function readManifest<K extends ModelManifest['kind']>(
   return manifest as Extract<ModelManifest, { kind: K }>;
 }
 
+/** Where model files are: downloaded ones (MODEL_DIR) and the ones this project builds (GENERATED_MODEL_DIR). */
+export interface ModelDirectories {
+  modelDir: string;
+  generatedModelDir: string;
+}
+
 /** Loads a model file and refuses it unless its sha256 matches the manifest. */
-export async function readModelFile(modelDir: string, manifest: ModelManifest): Promise<Uint8Array> {
-  const path = join(modelDir, manifest.file);
+export async function readModelFile(dirs: ModelDirectories, manifest: ModelManifest): Promise<Uint8Array> {
+  const { build } = manifest;
+  const path = join(build ? dirs.generatedModelDir : dirs.modelDir, manifest.file);
+  const remedy = build
+    ? `It is built from ${build.from}: run \`${build.command}\` (it writes to GENERATED_MODEL_DIR), or set GENERATED_MODEL_DIR to the folder that holds it.`
+    : 'Set MODEL_DIR to the folder that holds it, or run `npm run models:fetch`.';
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
   } catch {
-    throw new ModelFileError(
-      `Model file ${path} (${manifest.id}) is missing. Set MODEL_DIR to the folder that holds it, or run \`npm run models:fetch\`.`,
-    );
+    throw new ModelFileError(`Model file ${path} (${manifest.id}) is missing. ${remedy}`);
   }
   const digest = createHash('sha256').update(bytes).digest('hex');
   if (digest !== manifest.sha256) {
-    throw new ModelFileError(`Model file ${path} has sha256 ${digest}, manifest ${manifest.id} expects ${manifest.sha256}`);
+    throw new ModelFileError(
+      `Model file ${path} has sha256 ${digest}, manifest ${manifest.id} expects ${manifest.sha256}.${build ? ` Rebuild it: \`${build.command}\`.` : ''}`,
+    );
   }
   return bytes;
 }

@@ -1,10 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { DomainException, ErrorCode } from '../../common/src/index.js';
-import { FaceRepository } from '../../database/src/index.js';
+import { EnrollmentBatchRepository, EnrollmentRecord, FaceRepository } from '../../database/src/index.js';
 import { encodePng } from '../../inference/src/index.js';
 import { FaceAnalysisService, FaceSelection } from './face-analysis.service.js';
 import { FaceIndexService } from './face-index.service.js';
-import { EnrollmentResult, GalleryScope, toFaceRecord } from './recognition.types.js';
+import { EnrollmentResult, FaceQualityReport, GalleryScope, toFaceRecord } from './recognition.types.js';
 
 export interface EnrollFaceCommand extends FaceSelection, GalleryScope {
   externalId: string;
@@ -12,12 +12,17 @@ export interface EnrollFaceCommand extends FaceSelection, GalleryScope {
   image: Uint8Array;
 }
 
+/** What became of a batch item in one run: `skipped` when another run had settled it (or its gallery is gone). */
+export type BatchItemOutcome = 'done' | 'failed' | 'skipped';
+
 @Injectable()
 export class EnrollmentService {
   constructor(
     private readonly analysis: FaceAnalysisService,
     private readonly faces: FaceRepository,
-    private readonly index: FaceIndexService,
+    private readonly batches: EnrollmentBatchRepository,
+    // The API's in-memory index. Workers keep none: API processes read their enrollments from Postgres.
+    @Optional() private readonly index?: FaceIndexService,
   ) {}
 
   /**
@@ -27,6 +32,40 @@ export class EnrollmentService {
    * included: a face too small, blurry, turned away or doubtful is refused with LOW_QUALITY.
    */
   async enrollFace(command: EnrollFaceCommand): Promise<EnrollmentResult> {
+    const { record, quality } = await this.prepare(command);
+    const enrolled = await this.faces.enroll(record);
+    await this.index?.catchUp(enrolled.changeId);
+    return {
+      identity: enrolled.identity,
+      identityCreated: enrolled.identityCreated,
+      faces: [{ ...toFaceRecord(enrolled.face), quality }],
+    };
+  }
+
+  /**
+   * Enrolls a batch item as `enrollFace` enrolls a photo (same gate, one transaction, which also
+   * marks the item done) or records why not (the item fails with the error's code). Runs of the same
+   * item, in one worker or several, settle it once: later runs change nothing.
+   */
+  async enrollBatchItem(itemId: string, worker: string): Promise<BatchItemOutcome> {
+    const item = await this.batches.pending(itemId);
+    if (!item) return 'skipped';
+    try {
+      const { record } = await this.prepare(item);
+      return (await this.batches.complete(item.id, record, worker)) ? 'done' : 'skipped';
+    } catch (error) {
+      if (!(error instanceof DomainException)) throw error;
+      return (await this.batches.fail(item.id, error.code, worker)) ? 'failed' : 'skipped';
+    }
+  }
+
+  /** An item whose job failed for good (it kept erring, or its workers kept dying): it fails with INTERNAL unless settled. */
+  async giveUpBatchItem(itemId: string, worker: string): Promise<boolean> {
+    return this.batches.fail(itemId, ErrorCode.INTERNAL, worker);
+  }
+
+  /** Detection, embedding and the quality gate: what will be stored, or the coded reason not to. */
+  private async prepare(command: EnrollFaceCommand): Promise<{ record: EnrollmentRecord; quality: FaceQualityReport }> {
     const { image, face } = await this.analysis.analyzeOne(command.image, command);
     const quality = this.analysis.assessQuality(image, face);
     if (quality.reasons.length > 0) {
@@ -37,7 +76,7 @@ export class EnrollmentService {
         { reasons, quality: measures },
       );
     }
-    const enrolled = await this.faces.enroll({
+    const record: EnrollmentRecord = {
       tenantId: command.tenantId,
       galleryId: command.galleryId,
       externalId: command.externalId,
@@ -55,12 +94,7 @@ export class EnrollmentService {
         cropTemplate: this.analysis.cropTemplate,
       },
       embedding: { modelVersionId: this.analysis.embedderId, vector: face.embedding },
-    });
-    await this.index.catchUp(enrolled.changeId);
-    return {
-      identity: enrolled.identity,
-      identityCreated: enrolled.identityCreated,
-      faces: [{ ...toFaceRecord(enrolled.face), quality }],
     };
+    return { record, quality };
   }
 }

@@ -6,6 +6,7 @@ export function facePipelineOptions(config: AppConfig): FacePipelineOptions {
   const { models, detection, limits } = config;
   return {
     modelDir: models.dir,
+    generatedModelDir: models.generatedDir,
     manifestDir: models.manifestDir,
     detectorId: models.detector,
     embedderId: models.embedder,

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '../../config/src/index.js';
-import { DatabaseModule } from '../../database/src/index.js';
+import { DatabaseModule, JobsModule } from '../../database/src/index.js';
 import { ClusteringService } from './clustering.service.js';
+import { EnrollmentBatchService } from './enrollment-batch.service.js';
 import { EnrollmentService } from './enrollment.service.js';
 import { FaceAnalysisService } from './face-analysis.service.js';
 import { FaceIndexService } from './face-index.service.js';
@@ -11,8 +12,10 @@ import { SearchService } from './search.service.js';
 
 /** The domain: joins configuration, storage, inference and the vector index. */
 @Module({
-  imports: [ConfigModule, DatabaseModule],
-  providers: [FaceAnalysisService, FaceIndexService, IndexChangeRetentionService, EnrollmentService, SearchService, GalleryService, ClusteringService],
-  exports: [FaceAnalysisService, FaceIndexService, EnrollmentService, SearchService, GalleryService, ClusteringService],
+  imports: [ConfigModule, DatabaseModule, JobsModule],
+  providers: [
+    FaceAnalysisService, FaceIndexService, IndexChangeRetentionService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService,
+  ],
+  exports: [FaceAnalysisService, FaceIndexService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService],
 })
 export class RecognitionModule {}

@@ -107,3 +107,39 @@ export function toFaceRecord(face: FaceEntity): FaceRecord {
     quality: null,
   };
 }
+
+/** QUEUED: no item settled yet; PROCESSING: some; COMPLETED: every item is done or failed. */
+export enum BatchStatus {
+  QUEUED = 'QUEUED',
+  PROCESSING = 'PROCESSING',
+  COMPLETED = 'COMPLETED',
+}
+
+export enum BatchItemStatus {
+  PENDING = 'PENDING',
+  DONE = 'DONE',
+  FAILED = 'FAILED',
+}
+
+export interface EnrollmentBatch {
+  id: string;
+  galleryId: string;
+  status: BatchStatus;
+  total: number;
+  pending: number;
+  done: number;
+  failed: number;
+  createdAt: Date;
+  finishedAt: Date | null;
+}
+
+export interface EnrollmentBatchItem {
+  externalId: string;
+  status: BatchItemStatus;
+  /** Why it failed (NO_FACE, INVALID_IMAGE, LOW_QUALITY…); null unless FAILED. */
+  errorCode: string | null;
+  faceId: string | null;
+  /** The worker that settled it. */
+  worker: string | null;
+  processedAt: Date | null;
+}

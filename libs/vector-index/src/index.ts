@@ -3,3 +3,4 @@ export * from './hnsw-file.js';
 export * from './partitioned-hnsw.index.js';
 export * from './search-hit.js';
 export * from './clustering/agglomerative-clustering.js';
+export * from './int8-codec.js';

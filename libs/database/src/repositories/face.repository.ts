@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { notFound } from '../../../common/src/index.js';
 import { FaceEntity, IdentityEntity } from '../entities/index.js';
 import { deleteEmbeddings } from './embedding.repository.js';
@@ -38,6 +38,47 @@ export interface EnrolledFace {
   changeId: number;
 }
 
+/**
+ * Stores identity (created on first enrollment of its externalId), face, crop, embedding and the
+ * index change inside the caller's transaction (a batch item is settled in the same one).
+ */
+export async function enrollIn(em: EntityManager, record: EnrollmentRecord): Promise<EnrolledFace> {
+  // Locks the gallery row against a concurrent delete for the rest of the transaction.
+  const [gallery] = await em.query('SELECT id FROM galleries WHERE id = $1 AND tenant_id = $2 FOR SHARE', [record.galleryId, record.tenantId]);
+  if (!gallery) throw notFound('Gallery', record.galleryId);
+  const [row] = await em.query(
+    `INSERT INTO identities (gallery_id, external_id, display_name) VALUES ($1, $2, $3)
+     ON CONFLICT (gallery_id, external_id)
+       DO UPDATE SET display_name = COALESCE(EXCLUDED.display_name, identities.display_name)
+     RETURNING id, (xmax = 0) AS created`,
+    [record.galleryId, record.externalId, record.displayName ?? null],
+  );
+  const identity = await em.getRepository(IdentityEntity).findOneByOrFail({ id: row.id });
+  const { face: f } = record;
+  const face = await em.getRepository(FaceEntity).save({
+    identityId: identity.id,
+    galleryId: record.galleryId,
+    boxX: f.box.x, boxY: f.box.y, boxWidth: f.box.width, boxHeight: f.box.height,
+    landmarks: f.landmarks,
+    detectorScore: f.detectorScore,
+    detectorModelId: f.detectorModelId,
+    sourceSha256: f.sourceSha256,
+    sourceWidth: f.sourceWidth,
+    sourceHeight: f.sourceHeight,
+    crop: f.crop,
+    cropFormat: f.cropFormat,
+    cropTemplate: f.cropTemplate,
+  });
+  const [{ id: embeddingId }] = await em.query(
+    'INSERT INTO embeddings (face_id, model_version_id, vector) VALUES ($1, $2, $3) RETURNING id',
+    [face.id, record.embedding.modelVersionId, Array.from(record.embedding.vector)],
+  );
+  const embeddingLabel = Number(embeddingId);
+  // Every process's index (this one's, the API replicas', and after a worker's enrollment) follows this change.
+  const changeId = await recordIndexChanges(em, 'add', [{ label: embeddingLabel, modelVersionId: record.embedding.modelVersionId }]);
+  return { identity, identityCreated: row.created, face, embeddingLabel, changeId: changeId! };
+}
+
 @Injectable()
 export class FaceRepository {
   constructor(private readonly dataSource: DataSource) {}
@@ -47,41 +88,7 @@ export class FaceRepository {
    * index change in one transaction: either all of it is there afterwards or none of it.
    */
   async enroll(record: EnrollmentRecord): Promise<EnrolledFace> {
-    return this.dataSource.transaction(async (em) => {
-      // Locks the gallery row against a concurrent delete for the rest of the transaction.
-      const [gallery] = await em.query('SELECT id FROM galleries WHERE id = $1 AND tenant_id = $2 FOR SHARE', [record.galleryId, record.tenantId]);
-      if (!gallery) throw notFound('Gallery', record.galleryId);
-      const [row] = await em.query(
-        `INSERT INTO identities (gallery_id, external_id, display_name) VALUES ($1, $2, $3)
-         ON CONFLICT (gallery_id, external_id)
-           DO UPDATE SET display_name = COALESCE(EXCLUDED.display_name, identities.display_name)
-         RETURNING id, (xmax = 0) AS created`,
-        [record.galleryId, record.externalId, record.displayName ?? null],
-      );
-      const identity = await em.getRepository(IdentityEntity).findOneByOrFail({ id: row.id });
-      const { face: f } = record;
-      const face = await em.getRepository(FaceEntity).save({
-        identityId: identity.id,
-        galleryId: record.galleryId,
-        boxX: f.box.x, boxY: f.box.y, boxWidth: f.box.width, boxHeight: f.box.height,
-        landmarks: f.landmarks,
-        detectorScore: f.detectorScore,
-        detectorModelId: f.detectorModelId,
-        sourceSha256: f.sourceSha256,
-        sourceWidth: f.sourceWidth,
-        sourceHeight: f.sourceHeight,
-        crop: f.crop,
-        cropFormat: f.cropFormat,
-        cropTemplate: f.cropTemplate,
-      });
-      const [{ id: embeddingId }] = await em.query(
-        'INSERT INTO embeddings (face_id, model_version_id, vector) VALUES ($1, $2, $3) RETURNING id',
-        [face.id, record.embedding.modelVersionId, Array.from(record.embedding.vector)],
-      );
-      const embeddingLabel = Number(embeddingId);
-      const changeId = await recordIndexChanges(em, 'add', [{ label: embeddingLabel, modelVersionId: record.embedding.modelVersionId }]);
-      return { identity, identityCreated: row.created, face, embeddingLabel, changeId: changeId! };
-    });
+    return this.dataSource.transaction((em) => enrollIn(em, record));
   }
 
   /** sha256 of every photo enrolled in the gallery, by identity externalId (to skip photos already enrolled). */

@@ -19,27 +19,44 @@ export interface Cursor {
   id: string;
 }
 
-export function encodeCursor(row: { createdAt: Date; id: string }): string {
-  return Buffer.from(JSON.stringify([row.createdAt.toISOString(), row.id])).toString('base64url');
-}
+const badCursor = () => new DomainException(ErrorCode.VALIDATION, 'The `after` cursor is not one this API returned');
 
-export function decodeCursor(cursor: string): Cursor {
+const encodeJson = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+function decodeJson(cursor: string): unknown {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    if (Number.isNaN(Date.parse(createdAt)) || !/^[0-9a-f-]{36}$/i.test(id)) throw new Error('bad cursor');
-    return { createdAt, id };
+    return JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    throw new DomainException(ErrorCode.VALIDATION, 'The `after` cursor is not one this API returned');
+    throw badCursor();
   }
 }
 
+export const encodeCursor = (row: { createdAt: Date; id: string }): string => encodeJson([row.createdAt.toISOString(), row.id]);
+
+export function decodeCursor(cursor: string): Cursor {
+  const value = decodeJson(cursor);
+  if (!Array.isArray(value) || typeof value[0] !== 'string' || Number.isNaN(Date.parse(value[0])) || !/^[0-9a-f-]{36}$/i.test(String(value[1]))) {
+    throw badCursor();
+  }
+  return { createdAt: value[0], id: value[1] };
+}
+
+/** Cursor over a row's position within its parent, for rows listed in the order they were given (batch items). */
+export const encodePositionCursor = (row: { position: number }): string => encodeJson(row.position);
+
+export function decodePositionCursor(cursor: string): number {
+  const position = decodeJson(cursor);
+  if (!Number.isInteger(position)) throw badCursor();
+  return position as number;
+}
+
 /** Builds a page from `first + 1` fetched rows (the extra row only tells whether more exist). */
-export function toPage<T extends { createdAt: Date; id: string }>(rows: T[], first: number, totalCount: number): Page<T> {
+export function toPage<T>(rows: T[], first: number, totalCount: number, cursorOf: (row: T) => string): Page<T> {
   const nodes = rows.slice(0, first);
   return {
     nodes,
     totalCount,
-    endCursor: nodes.length ? encodeCursor(nodes[nodes.length - 1]) : null,
+    endCursor: nodes.length ? cursorOf(nodes[nodes.length - 1]) : null,
     hasNextPage: rows.length > first,
   };
 }
@@ -53,5 +70,5 @@ export async function paginate<T extends { createdAt: Date; id: string }>(
   const totalCount = await query.getCount();
   if (page.after) query.andWhere(`(${alias}.created_at, ${alias}.id) > (:createdAt, :id)`, decodeCursor(page.after));
   const rows = await query.orderBy(`${alias}.created_at`, 'ASC').addOrderBy(`${alias}.id`, 'ASC').take(page.first + 1).getMany();
-  return toPage(rows, page.first, totalCount);
+  return toPage(rows, page.first, totalCount, encodeCursor);
 }

@@ -5,6 +5,16 @@
 // element of a batch-pinning Reshape target, are re-encoded; everything else (notably megabytes of
 // raw_data weights) is copied verbatim.
 
+import {
+  ATTRIBUTE_G, ATTRIBUTE_GRAPHS, ATTRIBUTE_I, ATTRIBUTE_INTS, ATTRIBUTE_NAME, ATTRIBUTE_T, DATA_TYPE_INT64, DIM_PARAM, DIM_VALUE,
+  GRAPH_INITIALIZER, GRAPH_INPUT, GRAPH_NODE, GRAPH_OUTPUT, GRAPH_VALUE_INFO, MODEL_GRAPH, NODE_ATTRIBUTE, NODE_DOMAIN, NODE_INPUT,
+  NODE_NAME, NODE_OP_TYPE, NODE_OUTPUT, SHAPE_DIM, TENSOR_DATA_TYPE, TENSOR_INT64_DATA, TENSOR_NAME, TENSOR_RAW_DATA,
+  TENSOR_TYPE_SHAPE, TYPE_TENSOR_TYPE, VALUE_INFO_NAME, VALUE_INFO_TYPE,
+} from './onnx-proto.fields.js';
+import {
+  concat, lenField, lenPayloads, readVarint, stringField, stringFields, varintField, WIRE_LEN, WIRE_VARINT, WireField, wireFields,
+} from './protobuf-wire.js';
+
 export interface BatchDimensionRewrite {
   /** The edited model, or the input array itself when nothing needed rewriting. */
   model: Uint8Array;
@@ -18,154 +28,6 @@ export interface BatchDimensionRewrite {
    * a model that has any.
    */
   batchSpecificReshapes: string[];
-}
-
-const WIRE_VARINT = 0;
-const WIRE_I64 = 1;
-const WIRE_LEN = 2;
-const WIRE_I32 = 5;
-
-// ONNX field numbers (onnx/onnx.proto).
-const MODEL_GRAPH = 7;
-const GRAPH_NODE = 1;
-const GRAPH_INITIALIZER = 5;
-const GRAPH_INPUT = 11;
-const GRAPH_OUTPUT = 12;
-const GRAPH_VALUE_INFO = 13;
-const NODE_INPUT = 1;
-const NODE_OUTPUT = 2;
-const NODE_NAME = 3;
-const NODE_OP_TYPE = 4;
-const NODE_ATTRIBUTE = 5;
-const NODE_DOMAIN = 7;
-const ATTRIBUTE_NAME = 1;
-const ATTRIBUTE_I = 3;
-const ATTRIBUTE_T = 5;
-const ATTRIBUTE_G = 6;
-const ATTRIBUTE_INTS = 8;
-const ATTRIBUTE_GRAPHS = 11;
-const VALUE_INFO_NAME = 1;
-const VALUE_INFO_TYPE = 2;
-const TYPE_TENSOR_TYPE = 1;
-const TENSOR_TYPE_SHAPE = 2;
-const SHAPE_DIM = 1;
-const DIM_VALUE = 1;
-const DIM_PARAM = 2;
-const TENSOR_DATA_TYPE = 2;
-const TENSOR_INT64_DATA = 7;
-const TENSOR_NAME = 8;
-const TENSOR_RAW_DATA = 9;
-const DATA_TYPE_INT64 = 7;
-
-interface WireField {
-  field: number;
-  wireType: number;
-  /** Offset of the tag. */
-  start: number;
-  /** Offset of the value; for length-delimited fields, of the payload after the length. */
-  valueStart: number;
-  /** Offset just past the field. */
-  end: number;
-}
-
-// Arithmetic rather than bitwise ops: varints carry up to 64 bits and JS bitwise ops truncate to
-// 32. Values above 2^53 lose precision, which only matters for comparisons we never make.
-function readVarint(buf: Uint8Array, pos: number): [value: number, next: number] {
-  let value = 0;
-  for (let i = 0; i < 10; i++) {
-    if (pos + i >= buf.length) throw new Error(`truncated protobuf varint at byte ${pos}`);
-    const byte = buf[pos + i];
-    value += (byte & 0x7f) * 2 ** (7 * i);
-    if (byte < 0x80) return [value, pos + i + 1];
-  }
-  throw new Error(`protobuf varint longer than 10 bytes at byte ${pos}`);
-}
-
-function encodeVarint(value: number): Uint8Array {
-  const bytes: number[] = [];
-  while (value >= 0x80) {
-    bytes.push((value % 0x80) | 0x80);
-    value = Math.floor(value / 0x80);
-  }
-  bytes.push(value);
-  return Uint8Array.from(bytes);
-}
-
-function* wireFields(msg: Uint8Array): Generator<WireField> {
-  let pos = 0;
-  while (pos < msg.length) {
-    const start = pos;
-    const [tag, afterTag] = readVarint(msg, pos);
-    const field = Math.floor(tag / 8);
-    const wireType = tag % 8;
-    let valueStart = afterTag;
-    let end: number;
-    switch (wireType) {
-      case WIRE_VARINT:
-        end = readVarint(msg, afterTag)[1];
-        break;
-      case WIRE_I64:
-        end = afterTag + 8;
-        break;
-      case WIRE_LEN: {
-        const [length, payloadStart] = readVarint(msg, afterTag);
-        valueStart = payloadStart;
-        end = payloadStart + length;
-        break;
-      }
-      case WIRE_I32:
-        end = afterTag + 4;
-        break;
-      default:
-        // Groups (3/4) are not used by onnx.proto; anything else is corruption.
-        throw new Error(`unsupported protobuf wire type ${wireType} at byte ${start}`);
-    }
-    if (end > msg.length) throw new Error(`truncated protobuf field ${field} at byte ${start}`);
-    yield { field, wireType, start, valueStart, end };
-    pos = end;
-  }
-}
-
-function lenPayloads(msg: Uint8Array, field: number): Uint8Array[] {
-  const payloads: Uint8Array[] = [];
-  for (const f of wireFields(msg)) {
-    if (f.field === field && f.wireType === WIRE_LEN) payloads.push(msg.subarray(f.valueStart, f.end));
-  }
-  return payloads;
-}
-
-const utf8 = new TextDecoder();
-
-/** A string field's value; protobuf's last-one-wins rule for repeated occurrences. */
-function stringField(msg: Uint8Array, field: number): string {
-  const payloads = lenPayloads(msg, field);
-  return payloads.length === 0 ? '' : utf8.decode(payloads[payloads.length - 1]);
-}
-
-function stringFields(msg: Uint8Array, field: number): string[] {
-  return lenPayloads(msg, field).map((payload) => utf8.decode(payload));
-}
-
-function varintField(msg: Uint8Array, field: number): number | undefined {
-  let value: number | undefined;
-  for (const f of wireFields(msg)) {
-    if (f.field === field && f.wireType === WIRE_VARINT) value = readVarint(msg, f.valueStart)[0];
-  }
-  return value;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
-}
-
-function lenField(field: number, payload: Uint8Array): Uint8Array[] {
-  return [encodeVarint(field * 8 + WIRE_LEN), encodeVarint(payload.length), payload];
 }
 
 /**

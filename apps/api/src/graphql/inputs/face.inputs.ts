@@ -1,5 +1,6 @@
 import { Field, Float, ID, InputType, Int } from '@nestjs/graphql';
-import { Allow, IsBoolean, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import { Allow, IsArray, IsBoolean, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { UploadedFile } from '../../upload/uploaded-file.js';
 import { UploadScalar } from '../../upload/upload.scalar.js';
 
@@ -43,17 +44,24 @@ export abstract class ImageInput {
 @InputType()
 export class FaceDetectInput extends ImageInput {}
 
+/** Adds the person an enrollment is for (externalId, displayName) to an input type. */
+export function WithPerson<TBase extends abstract new (...args: any[]) => object>(Base: TBase) {
+  @InputType({ isAbstract: true })
+  abstract class PersonInput extends Base {
+    @Field({ description: 'Your id for the person; the identity is created on its first enrollment in the gallery.' })
+    @Length(1, 256) @Matches(NOT_BLANK, { message: 'externalId must not be blank' })
+    externalId: string;
+
+    @Field(() => String, { nullable: true }) @IsOptional() @Length(0, 256)
+    displayName?: string | null;
+  }
+  return PersonInput;
+}
+
 @InputType()
-export class FaceEnrollInput extends ImageInput {
+export class FaceEnrollInput extends WithPerson(ImageInput) {
   @Field(() => ID) @IsUUID()
   galleryId: string;
-
-  @Field({ description: 'Your id for the person; the identity is created on its first enrollment in the gallery.' })
-  @Length(1, 256) @Matches(NOT_BLANK, { message: 'externalId must not be blank' })
-  externalId: string;
-
-  @Field(() => String, { nullable: true }) @IsOptional() @Length(0, 256)
-  displayName?: string | null;
 
   @Field(() => Int, { nullable: true, description: 'Which detected face to enroll when the photo has several (detectFaces order).' })
   @IsOptional() @Min(0)
@@ -62,6 +70,23 @@ export class FaceEnrollInput extends ImageInput {
   @Field(() => Boolean, { nullable: true, description: 'Enroll the largest face when the photo has several.' })
   @IsOptional() @IsBoolean()
   largestFaceOnly?: boolean | null;
+}
+
+@InputType()
+export class EnrollBatchItemInput extends WithPerson(NoFields) {
+  @Field({ description: 'The photo as base64 (a data: URL prefix is accepted), showing one face. Kept only until the item is processed.' })
+  @IsString()
+  imageBase64: string;
+}
+
+@InputType()
+export class EnrollBatchInput {
+  @Field(() => ID) @IsUUID()
+  galleryId: string;
+
+  @Field(() => [EnrollBatchItemInput], { description: 'At most MAX_BATCH_ITEMS; the request body limit (two images\' worth of base64) bounds their total size.' })
+  @IsArray() @ValidateNested({ each: true }) @Type(() => EnrollBatchItemInput)
+  items: EnrollBatchItemInput[];
 }
 
 @InputType()

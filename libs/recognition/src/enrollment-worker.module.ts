@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '../../config/src/index.js';
+import { DatabaseModule, JobsModule } from '../../database/src/index.js';
+import { EnrollmentBatchWorker } from './enrollment-batch.worker.js';
+import { EnrollmentService } from './enrollment.service.js';
+import { FaceAnalysisService } from './face-analysis.service.js';
+
+/**
+ * A worker process's domain: the models and enrollment, working the batch queues once booted. No
+ * vector index: a worker only writes, and the API processes serve the searches.
+ */
+@Module({
+  imports: [ConfigModule, DatabaseModule, JobsModule],
+  providers: [FaceAnalysisService, EnrollmentService, EnrollmentBatchWorker],
+})
+export class EnrollmentWorkerModule {}
