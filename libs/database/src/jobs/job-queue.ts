@@ -57,7 +57,26 @@ export class JobQueue implements OnModuleInit, BeforeApplicationShutdown {
     });
     this.boss.on('error', (error) => this.logger.error(`Job queue: ${error.message}`));
     await this.boss.start();
-    for (const queue of QUEUES) await this.boss.createQueue(queue.name, queue);
+    await this.createQueues();
+  }
+
+  /**
+   * Creates the missing queues. pg-boss's create_queue adds a partition to its job table, and two
+   * processes doing that at once (replicas and workers booting together) deadlock in Postgres, so
+   * creation is serialised across processes by a session advisory lock.
+   */
+  private async createQueues(): Promise<void> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query(`SELECT pg_advisory_lock(hashtext('${JOB_SCHEMA}.create-queues'))`);
+      for (const queue of QUEUES) {
+        if (!(await this.boss.getQueue(queue.name))) await this.boss.createQueue(queue.name, queue);
+      }
+    } finally {
+      await runner.query(`SELECT pg_advisory_unlock(hashtext('${JOB_SCHEMA}.create-queues'))`).catch(() => undefined);
+      await runner.release();
+    }
   }
 
   /** Lets the jobs in hand finish (up to their expiry), then stops fetching and closes the queue's connections. */
