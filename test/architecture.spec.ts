@@ -2,7 +2,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
 /**
- * Dependencies point one way: apps → {access, recognition} → {database, inference, vector-index} → {config, common}.
+ * Dependencies point one way: apps → {access, recognition} → database → {inference, vector-index} → {config, common}
+ * (the database stores vectors in the engines' formats and may implement the vector-index port).
  * The engines (inference, vector-index) know nothing of Nest, transports or the database, so they
  * could be published alone.
  */
@@ -12,7 +13,7 @@ const ALLOWED: Record<string, string[]> = {
   'libs/inference': ['libs/common'],
   'libs/vector-index': ['libs/common'],
   'libs/evaluation': ['libs/common', 'libs/inference', 'libs/vector-index'],
-  'libs/database': ['libs/common', 'libs/config', 'migrations'],
+  'libs/database': ['libs/common', 'libs/config', 'libs/vector-index', 'migrations'],
   'libs/access': ['libs/common', 'libs/config', 'libs/database'],
   'libs/recognition': ['libs/common', 'libs/config', 'libs/database', 'libs/inference', 'libs/vector-index'],
   'apps/api': ['libs/common', 'libs/config', 'libs/access', 'libs/recognition'],
