@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { notFound } from '../../../common/src/index.js';
 import { FaceEntity, IdentityEntity } from '../entities/index.js';
-import { deleteEmbeddings } from './embedding.repository.js';
+import { deleteEmbeddings, encodeEmbedding } from './embedding.repository.js';
 import { IndexRemoval, recordIndexChanges } from './index-change.repository.js';
 
 export interface NewFace {
@@ -70,8 +70,8 @@ export async function enrollIn(em: EntityManager, record: EnrollmentRecord): Pro
     cropTemplate: f.cropTemplate,
   });
   const [{ id: embeddingId }] = await em.query(
-    'INSERT INTO embeddings (face_id, model_version_id, vector) VALUES ($1, $2, $3) RETURNING id',
-    [face.id, record.embedding.modelVersionId, Array.from(record.embedding.vector)],
+    'INSERT INTO embeddings (face_id, model_version_id, codes, scale) VALUES ($1, $2, $3, $4) RETURNING id',
+    [face.id, record.embedding.modelVersionId, ...Object.values(encodeEmbedding(record.embedding.vector))],
   );
   const embeddingLabel = Number(embeddingId);
   // Every process's index (this one's, the API replicas', and after a worker's enrollment) follows this change.
