@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { INestApplication } from '@nestjs/common';
 import { AppConfig } from '../../libs/config/src/index.js';
-import { decodePng } from '../../libs/inference/src/index.js';
+import { dot } from '../../libs/common/src/index.js';
+import { decodeEmbedding } from '../../libs/database/src/index.js';
+import { decodePng, FACE_ARCHIVE_ALIGNMENT, realignCrop } from '../../libs/inference/src/index.js';
 import {
-  EnrollmentService, FaceIndexService, GalleryService, MatchDecision, RecognitionModule, SearchService,
+  EnrollmentService, FaceAnalysisService, FaceIndexService, GalleryService, MatchDecision, RecognitionModule, SearchService,
 } from '../../libs/recognition/src/index.js';
 import { lisaPhoto, londonPeople, londonPhoto } from '../support/shared-data.js';
 import { bootModule, createTestDatabase, defaultTenantId, queryDatabase, testConfig } from '../support/test-app.js';
@@ -74,8 +76,28 @@ describe('identification on the London set (integration)', () => {
       'SELECT f.crop, octet_length(e.codes) AS dims FROM faces f JOIN embeddings e ON e.face_id = f.id LIMIT 1',
     );
     const crop = await decodePng(row.crop);
-    expect([crop.width, crop.height, row.dims]).toEqual([112, 112, 128]);
+    expect([crop.width, crop.height, row.dims]).toEqual([256, 256, 128]);
     expect(app.get(FaceIndexService).size).toBe(102);
+  });
+
+  it('keeps crops from which the embedder reproduces every stored embedding (what a model upgrade re-embeds from)', async () => {
+    const rows = await queryDatabase<{ crop: Buffer; crop_template: string; landmarks: number[]; codes: Buffer; scale: number }>(
+      databaseUrl,
+      'SELECT f.crop, f.crop_template, f.landmarks, e.codes, e.scale FROM faces f JOIN embeddings e ON e.face_id = f.id ORDER BY f.id',
+    );
+    expect(new Set(rows.map((r) => r.crop_template))).toEqual(new Set([FACE_ARCHIVE_ALIGNMENT.id]));
+    const analysis = app.get(FaceAnalysisService);
+    const realigned = await Promise.all(
+      rows.map(async (row) => {
+        const landmarks = Array.from({ length: 5 }, (_, i) => ({ x: row.landmarks[2 * i], y: row.landmarks[2 * i + 1] }));
+        return realignCrop(await decodePng(row.crop), FACE_ARCHIVE_ALIGNMENT, landmarks, analysis.embedderAlignment);
+      }),
+    );
+    expect(Math.min(...realigned.map((r) => r.coverage))).toBe(1);
+    const embeddings = await analysis.embedCrops(realigned.map((r) => r.crop));
+    const cosines = embeddings.map((e, i) => dot(e, decodeEmbedding(rows[i])));
+    // Resampled twice and stored in int8, yet the same vector: far above any threshold's margin.
+    expect(Math.min(...cosines)).toBeGreaterThan(0.98);
   });
 
   it('identifies at least 98% of the smiling photos top-1 as MATCH', async () => {

@@ -1,7 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { DomainException, ErrorCode } from '../../common/src/index.js';
 import { EnrollmentBatchRepository, EnrollmentRecord, FaceRepository } from '../../database/src/index.js';
-import { encodePng } from '../../inference/src/index.js';
+import { encodePng, FACE_ARCHIVE_ALIGNMENT } from '../../inference/src/index.js';
 import { FaceAnalysisService, FaceSelection } from './face-analysis.service.js';
 import { FaceIndexService } from './face-index.service.js';
 import { EnrollmentResult, FaceQualityReport, GalleryScope, toFaceRecord } from './recognition.types.js';
@@ -89,9 +89,9 @@ export class EnrollmentService {
         sourceSha256: image.sha256,
         sourceWidth: image.width,
         sourceHeight: image.height,
-        crop: await encodePng(face.crop),
+        crop: await encodePng(this.analysis.archiveCrop(image, face)),
         cropFormat: 'png',
-        cropTemplate: this.analysis.cropTemplate,
+        cropTemplate: FACE_ARCHIVE_ALIGNMENT.id,
       },
       embedding: { modelVersionId: this.analysis.embedderId, vector: face.embedding },
     };
