@@ -3,7 +3,7 @@ import { INestApplication } from '@nestjs/common';
 import { AppConfig } from '../../libs/config/src/index.js';
 import { dot } from '../../libs/common/src/index.js';
 import { decodeEmbedding } from '../../libs/database/src/index.js';
-import { decodePng, FACE_ARCHIVE_ALIGNMENT, realignCrop } from '../../libs/inference/src/index.js';
+import { decodeCrop, FACE_ARCHIVE_ALIGNMENT, realignCrop } from '../../libs/inference/src/index.js';
 import {
   EnrollmentService, FaceAnalysisService, FaceIndexService, GalleryService, MatchDecision, RecognitionModule, SearchService,
 } from '../../libs/recognition/src/index.js';
@@ -75,22 +75,22 @@ describe('identification on the London set (integration)', () => {
       databaseUrl,
       'SELECT f.crop, octet_length(e.codes) AS dims FROM faces f JOIN embeddings e ON e.face_id = f.id LIMIT 1',
     );
-    const crop = await decodePng(row.crop);
+    const crop = await decodeCrop(row.crop);
     expect([crop.width, crop.height, row.dims]).toEqual([256, 256, 128]);
     expect(app.get(FaceIndexService).size).toBe(102);
   });
 
   it('keeps crops from which the embedder reproduces every stored embedding (what a model upgrade re-embeds from)', async () => {
-    const rows = await queryDatabase<{ crop: Buffer; crop_template: string; landmarks: number[]; codes: Buffer; scale: number }>(
+    const rows = await queryDatabase<{ crop: Buffer; crop_format: string; crop_template: string; landmarks: number[]; codes: Buffer; scale: number }>(
       databaseUrl,
-      'SELECT f.crop, f.crop_template, f.landmarks, e.codes, e.scale FROM faces f JOIN embeddings e ON e.face_id = f.id ORDER BY f.id',
+      'SELECT f.crop, f.crop_format, f.crop_template, f.landmarks, e.codes, e.scale FROM faces f JOIN embeddings e ON e.face_id = f.id ORDER BY f.id',
     );
-    expect(new Set(rows.map((r) => r.crop_template))).toEqual(new Set([FACE_ARCHIVE_ALIGNMENT.id]));
+    expect(new Set(rows.map((r) => `${r.crop_template} ${r.crop_format}`))).toEqual(new Set([`${FACE_ARCHIVE_ALIGNMENT.id} webp`]));
     const analysis = app.get(FaceAnalysisService);
     const realigned = await Promise.all(
       rows.map(async (row) => {
         const landmarks = Array.from({ length: 5 }, (_, i) => ({ x: row.landmarks[2 * i], y: row.landmarks[2 * i + 1] }));
-        return realignCrop(await decodePng(row.crop), FACE_ARCHIVE_ALIGNMENT, landmarks, analysis.embedderAlignment);
+        return realignCrop(await decodeCrop(row.crop), FACE_ARCHIVE_ALIGNMENT, landmarks, analysis.embedderAlignment);
       }),
     );
     expect(Math.min(...realigned.map((r) => r.coverage))).toBe(1);

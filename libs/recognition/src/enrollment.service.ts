@@ -1,7 +1,7 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { DomainException, ErrorCode } from '../../common/src/index.js';
 import { EnrollmentBatchRepository, EnrollmentRecord, FaceRepository } from '../../database/src/index.js';
-import { encodePng, FACE_ARCHIVE_ALIGNMENT } from '../../inference/src/index.js';
+import { CROP_FORMAT, encodeCrop, FACE_ARCHIVE_ALIGNMENT } from '../../inference/src/index.js';
 import { FaceAnalysisService, FaceSelection } from './face-analysis.service.js';
 import { FaceIndexService } from './face-index.service.js';
 import { EnrollmentResult, FaceQualityReport, GalleryScope, toFaceRecord } from './recognition.types.js';
@@ -89,8 +89,8 @@ export class EnrollmentService {
         sourceSha256: image.sha256,
         sourceWidth: image.width,
         sourceHeight: image.height,
-        crop: await encodePng(this.analysis.archiveCrop(image, face)),
-        cropFormat: 'png',
+        crop: await encodeCrop(this.analysis.archiveCrop(image, face)),
+        cropFormat: CROP_FORMAT,
         cropTemplate: FACE_ARCHIVE_ALIGNMENT.id,
       },
       embedding: { modelVersionId: this.analysis.embedderId, vector: face.embedding },
