@@ -8,6 +8,8 @@ import { FaceAnalysisService } from './face-analysis.service.js';
 import { FaceIndexService } from './face-index.service.js';
 import { GalleryService } from './gallery.service.js';
 import { IndexChangeRetentionService } from './index-change-retention.service.js';
+import { ModelEmbedders } from './model-embedders.service.js';
+import { ModelMigrationService } from './model-migration.service.js';
 import { SearchService } from './search.service.js';
 
 /** The domain: joins configuration, storage, inference and the vector index. */
@@ -15,7 +17,10 @@ import { SearchService } from './search.service.js';
   imports: [ConfigModule, DatabaseModule, JobsModule],
   providers: [
     FaceAnalysisService, FaceIndexService, IndexChangeRetentionService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService,
+    ModelEmbedders, ModelMigrationService,
   ],
-  exports: [FaceAnalysisService, FaceIndexService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService],
+  exports: [
+    FaceAnalysisService, FaceIndexService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService, ModelMigrationService,
+  ],
 })
 export class RecognitionModule {}
