@@ -61,7 +61,7 @@ describe('model migration backfill (integration, real Postgres, two workers)', (
   };
 
   const migrations = () => api.get(ModelMigrationService);
-  const statusOf = async (id: string) => (await migrations().get(id)).status;
+  const statusOf = async (id: string) => (await migrations().get(tenantId, id)).status;
 
   /** Per face of the gallery: its embeddings in the target space and their index changes. */
   const targetEmbeddings = (galleryId: string) =>
@@ -84,7 +84,7 @@ describe('model migration backfill (integration, real Postgres, two workers)', (
 
     await startWorkers();
     await waitUntil('the backfill', async () => (await statusOf(migration.id)) === 'backfilled');
-    migration = await migrations().get(migration.id);
+    migration = await migrations().get(tenantId, migration.id);
     expect(migration.progress).toMatchObject({ total: PEOPLE.length, done: PEOPLE.length, failed: 0 });
     expect(migration.progress.facesPerSecond).toBeGreaterThan(0);
 
@@ -115,14 +115,14 @@ describe('model migration backfill (integration, real Postgres, two workers)', (
 
     // Started and paused at once: the queued jobs find it paused and do nothing.
     const started = await migrations().start({ tenantId, galleryId, toModelId: TARGET });
-    expect((await migrations().pause(started.id)).status).toBe('paused');
-    await expect(migrations().pause(started.id)).rejects.toMatchObject({ code: 'MIGRATION_STATE' });
+    expect((await migrations().pause(tenantId, started.id)).status).toBe('paused');
+    await expect(migrations().pause(tenantId, started.id)).rejects.toMatchObject({ code: 'MIGRATION_STATE' });
     await new Promise((r) => setTimeout(r, 3000));
-    expect((await migrations().get(started.id)).progress).toMatchObject({ total: 5, done: 0, failed: 0 });
+    expect((await migrations().get(tenantId, started.id)).progress).toMatchObject({ total: 5, done: 0, failed: 0 });
 
-    expect((await migrations().resume(started.id)).status).toBe('backfilling');
+    expect((await migrations().resume(tenantId, started.id)).status).toBe('backfilling');
     await waitUntil('the backfill', async () => (await statusOf(started.id)) === 'backfilled');
-    expect((await migrations().get(started.id)).progress).toMatchObject({ total: 5, done: 4, failed: 1 });
+    expect((await migrations().get(tenantId, started.id)).progress).toMatchObject({ total: 5, done: 4, failed: 1 });
     const [failure] = await queryDatabase<{ face_id: string; reason: string }>(databaseUrl, 'SELECT face_id, reason FROM model_migration_failures WHERE migration_id = $1', [started.id]);
     expect(failure).toEqual({ face_id: legacy.id, reason: expect.stringMatching(/^CROP_TOO_NARROW: the stored mobilefacenet-128 crop covers \d+\.\d% of dlib-resnet-128's crop$/) });
     expect((await targetEmbeddings(galleryId)).map((r) => r.embeddings).sort()).toEqual([0, 1, 1, 1, 1]);

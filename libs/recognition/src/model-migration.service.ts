@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { DomainException, ErrorCode } from '../../common/src/index.js';
+import { DomainException, ErrorCode, notFound } from '../../common/src/index.js';
 import { AppConfig } from '../../config/src/index.js';
-import { GalleryRepository, MigrationProgress, ModelMigrationRecord, ModelMigrationRepository } from '../../database/src/index.js';
+import {
+  DEFAULT_TENANT, GalleryRepository, MigrationProgress, ModelMigrationRecord, ModelMigrationRepository, TenantRepository,
+} from '../../database/src/index.js';
 import { FaceAnalysisService } from './face-analysis.service.js';
 import { ModelEmbedders } from './model-embedders.service.js';
 
@@ -10,7 +12,7 @@ export interface StartModelMigrationCommand {
   /** The space the faces are in; the serving embedder when omitted. */
   fromModelId?: string | null;
   toModelId: string;
-  /** One gallery of the caller's tenant; every gallery of every tenant when omitted. */
+  /** One gallery of the caller's tenant; every gallery of every tenant when omitted (the default tenant's admins only). */
   galleryId?: string | null;
   adapterId?: string | null;
 }
@@ -35,12 +37,14 @@ export class ModelMigrationService {
     private readonly embedders: ModelEmbedders,
     private readonly analysis: FaceAnalysisService,
     private readonly galleries: GalleryRepository,
+    private readonly tenants: TenantRepository,
   ) {}
 
   async start(command: StartModelMigrationCommand): Promise<ModelMigrationView> {
     const fromModelId = command.fromModelId ?? this.analysis.embedderId;
     if (command.toModelId === fromModelId) throw new DomainException(ErrorCode.VALIDATION, `The faces are in ${fromModelId} already`);
     if (command.galleryId) await this.galleries.get(command.tenantId, command.galleryId);
+    else await this.requirePlatformTenant(command.tenantId);
     await this.embedders.prepare(fromModelId);
     await this.embedders.prepare(command.toModelId);
     const migration = await this.migrations.create(
@@ -50,16 +54,19 @@ export class ModelMigrationService {
     return this.view(migration);
   }
 
-  async get(id: string): Promise<ModelMigrationView> {
-    return this.view(await this.migrations.get(id));
+  /** The migration, as the tenant may see it: one of its galleries', or (default tenant) any. */
+  async get(tenantId: string, id: string): Promise<ModelMigrationView> {
+    return this.view(await this.visible(tenantId, id));
   }
 
   /** Stops the backfill after the batches in hand; nothing done is lost. */
-  async pause(id: string): Promise<ModelMigrationView> {
+  async pause(tenantId: string, id: string): Promise<ModelMigrationView> {
+    await this.visible(tenantId, id);
     return this.view(await this.migrations.transition(id, ['backfilling'], 'paused'));
   }
 
-  async resume(id: string): Promise<ModelMigrationView> {
+  async resume(tenantId: string, id: string): Promise<ModelMigrationView> {
+    await this.visible(tenantId, id);
     return this.view(await this.migrations.transition(id, ['paused'], 'backfilling', this.config.backfill.jobs));
   }
 
@@ -80,6 +87,20 @@ export class ModelMigrationService {
   /** Hands the rest of the backfill to a later job (a job must finish well within its expiry). */
   continueLater(id: string): Promise<void> {
     return this.migrations.continueLater(id);
+  }
+
+  /** Another tenant's migration answers NOT_FOUND, as an unknown id does. */
+  private async visible(tenantId: string, id: string): Promise<ModelMigrationRecord> {
+    const migration = await this.migrations.get(id);
+    const platform = (await this.tenants.get(tenantId)).name === DEFAULT_TENANT;
+    if (platform || (migration.galleryId && (await this.galleries.belongsTo(tenantId, migration.galleryId)))) return migration;
+    throw notFound('Model migration', id);
+  }
+
+  private async requirePlatformTenant(tenantId: string): Promise<void> {
+    if ((await this.tenants.get(tenantId)).name !== DEFAULT_TENANT) {
+      throw new DomainException(ErrorCode.FORBIDDEN, `Only admins of the ${DEFAULT_TENANT} tenant migrate every gallery; name a gallery`);
+    }
   }
 
   private async view(migration: ModelMigrationRecord): Promise<ModelMigrationView> {
