@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { INestApplication } from '@nestjs/common';
 import { WorkerModule } from '../../apps/worker/src/worker.module.js';
+import { ServerProcess, startServer, WORKER_MAIN } from '../../bench/server-process.js';
+import { BACKFILL_EMBEDDINGS } from '../../libs/database/src/index.js';
 import { dot } from '../../libs/common/src/index.js';
 import { decodeEmbedding, StoredEmbedding } from '../../libs/database/src/index.js';
 import { decodeCrop, encodeCrop, FACE_ARCHIVE_ALIGNMENT, FacePipeline, readManifest, realignCrop } from '../../libs/inference/src/index.js';
@@ -9,7 +11,7 @@ import {
 } from '../../libs/recognition/src/index.js';
 import { waitUntil } from '../support/enrollment-batches.js';
 import { dlibModelDir } from '../support/generated-models.js';
-import { londonPeople, londonPhoto, MANIFEST_DIR } from '../support/shared-data.js';
+import { londonPeople, londonPhoto, MANIFEST_DIR, MODEL_DIR } from '../support/shared-data.js';
 import { bootModule, createTestDatabase, defaultTenantId, queryDatabase, testConfig } from '../support/test-app.js';
 
 const PEOPLE = londonPeople().slice(0, 14);
@@ -28,11 +30,14 @@ describe('model migration backfill (integration, real Postgres, two workers)', (
   let api: INestApplication;
   let tenantId: string;
   const workers: INestApplication[] = [];
+  const processes: ServerProcess[] = [];
 
   beforeAll(async () => {
     databaseUrl = await createTestDatabase('model_migration');
     env = {
       GENERATED_MODEL_DIR: await dlibModelDir(), BACKFILL_BATCH_SIZE: '3', BACKFILL_JOBS: '2', WORKER_POLL_INTERVAL_SECONDS: '0.5',
+      // Fast crash recovery: a lost job expires after 10 s and is swept within 1 s.
+      JOB_EXPIRE_SECONDS: '10', JOB_MAINTENANCE_INTERVAL_SECONDS: '1', JOB_RETRY_DELAY_SECONDS: '0',
     };
     api = await bootModule(RecognitionModule, testConfig(databaseUrl, env));
     await api.init();
@@ -40,6 +45,8 @@ describe('model migration backfill (integration, real Postgres, two workers)', (
   }, 120_000);
 
   afterAll(async () => {
+    for (const child of processes) child.process.kill('SIGKILL');
+    await Promise.all(processes.map((p) => p.exited));
     for (const worker of workers) await worker.close();
     await api?.close();
   });
@@ -58,6 +65,16 @@ describe('model migration backfill (integration, real Postgres, two workers)', (
       await worker.init();
       workers.push(worker);
     }
+  };
+
+  /** A worker process as `npm run start:worker` runs it. */
+  const startWorkerProcess = (name: string) => {
+    const child = startServer(
+      { DATABASE_URL: databaseUrl, MODEL_DIR, MODEL_MANIFEST_DIR: MANIFEST_DIR, ORT_INTRA_OP_THREADS: '1', LOG_LEVEL: 'log', WORKER_NAME: name, ...env },
+      WORKER_MAIN,
+    );
+    processes.push(child);
+    return child;
   };
 
   const migrations = () => api.get(ModelMigrationService);
@@ -126,5 +143,31 @@ describe('model migration backfill (integration, real Postgres, two workers)', (
     const [failure] = await queryDatabase<{ face_id: string; reason: string }>(databaseUrl, 'SELECT face_id, reason FROM model_migration_failures WHERE migration_id = $1', [started.id]);
     expect(failure).toEqual({ face_id: legacy.id, reason: expect.stringMatching(/^CROP_TOO_NARROW: the stored mobilefacenet-128 crop covers \d+\.\d% of dlib-resnet-128's crop$/) });
     expect((await targetEmbeddings(galleryId)).map((r) => r.embeddings).sort()).toEqual([0, 1, 1, 1, 1]);
+  }, 300_000);
+
+  it('a worker process SIGKILLed mid-backfill: a restarted one finishes it, each face embedded once, the lost job retried for nothing', async () => {
+    // The in-process workers stop first: only the process below works this migration.
+    while (workers.length) await workers.pop()!.close();
+    const galleryId = await enrollGallery('lobby', PEOPLE);
+    const migration = await migrations().start({ tenantId, galleryId, toModelId: TARGET });
+    const doneSoFar = async () => (await migrations().get(tenantId, migration.id)).progress.done;
+
+    const first = startWorkerProcess('process-a');
+    await waitUntil('process-a at work', async () => (await doneSoFar()) >= 3);
+    first.process.kill('SIGKILL');
+    await first.exited;
+    expect(await doneSoFar()).toBeLessThan(PEOPLE.length);
+
+    startWorkerProcess('process-b');
+    await waitUntil('the backfill', async () => (await statusOf(migration.id)) === 'backfilled');
+    expect((await targetEmbeddings(galleryId)).map((r) => [r.embeddings, r.changes])).toEqual(PEOPLE.map(() => [1, 1]));
+    // The job process-a held expired and ran again, adding nothing.
+    await waitUntil('the lost job to be retried', async () => {
+      const [{ retried }] = await queryDatabase<{ retried: number }>(
+        databaseUrl, `SELECT count(*)::int AS retried FROM pgboss.job WHERE name = $1 AND retry_count > 0 AND state = 'completed'`, [BACKFILL_EMBEDDINGS],
+      );
+      return retried >= 1;
+    }, 60_000);
+    expect((await targetEmbeddings(galleryId)).map((r) => r.embeddings)).toEqual(PEOPLE.map(() => 1));
   }, 300_000);
 });
