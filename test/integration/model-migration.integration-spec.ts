@@ -117,6 +117,12 @@ describe('model migration backfill (integration, real Postgres, two workers)', (
     } finally {
       await pipeline.release();
     }
+
+    // Dual write: a face enrolled while the migration is open gets its new-model embedding at once.
+    const newcomer = londonPeople()[PEOPLE.length];
+    await api.get(EnrollmentService).enrollFace({ tenantId, galleryId, externalId: `person-${newcomer}`, image: await readFile(londonPhoto('neutral_front', newcomer)) });
+    expect((await targetEmbeddings(galleryId)).map((r) => [r.embeddings, r.changes])).toEqual([...PEOPLE, newcomer].map(() => [1, 1]));
+    expect((await migrations().get(tenantId, migration.id)).progress).toMatchObject({ total: PEOPLE.length + 1, done: PEOPLE.length + 1 });
   }, 300_000);
 
   it('pauses and resumes; a face whose stored crop is too narrow for the new model fails alone, with its reason', async () => {

@@ -169,6 +169,16 @@ export class ModelMigrationRepository {
     return count > 0;
   }
 
+  /** Target models of the migrations open (not cut over or rolled back) for the gallery: where its new faces must be embedded too. */
+  async openTargets(galleryId: string): Promise<string[]> {
+    const rows: { toModelId: string }[] = await this.dataSource.query(
+      `SELECT DISTINCT to_model_id AS "toModelId" FROM model_migrations
+        WHERE status IN ('backfilling', 'paused', 'backfilled') AND (gallery_id IS NULL OR gallery_id = $1) ORDER BY 1`,
+      [galleryId],
+    );
+    return rows.map((row) => row.toModelId);
+  }
+
   /** Enqueues one more backfill job (a worker handing on the rest of the work). */
   async continueLater(id: string): Promise<void> {
     await this.dataSource.transaction((em) => this.enqueue(em, id, 1));
