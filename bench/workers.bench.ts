@@ -14,6 +14,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { stopLeftoverPostmaster } from '../libs/database/src/embedded-postgres.js';
+import { graphql, waitForOutput } from './api-client.js';
 import { info, parseIntegerFlags } from './bench.util.js';
 import { freePort, ServerProcess, startServer, waitForHealth, WORKER_MAIN } from './server-process.js';
 
@@ -23,20 +24,6 @@ const DEFAULTS = {
   /** Runs with 1, 2, … this many workers. */
   'max-workers': 2,
 };
-
-async function graphql(baseUrl: string, query: string, variables: Record<string, unknown>): Promise<Record<string, any>> {
-  const response = await fetch(`${baseUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  const body = (await response.json()) as { data?: Record<string, any>; errors?: { message: string }[] };
-  if (body.errors) throw new Error(body.errors.map((e) => e.message).join('; '));
-  return body.data!;
-}
-
-async function waitForOutput(worker: ServerProcess, text: string): Promise<void> {
-  while (!worker.output().includes(text)) {
-    if (worker.process.exitCode !== null) throw new Error(`worker exited early:\n${worker.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function main(): Promise<void> {
   const flags = parseIntegerFlags(process.argv.slice(2), DEFAULTS);
