@@ -1,6 +1,8 @@
-// What the benchmarks that drive real server processes share: GraphQL over HTTP, and waiting for a
-// child's log line.
-import { ServerProcess } from './server-process.js';
+// What the benchmarks that drive real server processes share: GraphQL over HTTP, the London
+// portraits as enrollment items, and worker processes.
+import { readdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ServerProcess, startServer, WORKER_MAIN } from './server-process.js';
 
 /** A GraphQL request without a key (the benchmark servers run with AUTH_MODE off on loopback); throws on errors. */
 export async function graphql(baseUrl: string, query: string, variables: Record<string, unknown>): Promise<Record<string, any>> {
@@ -16,4 +18,26 @@ export async function waitForOutput(child: ServerProcess, text: string): Promise
     if (child.process.exitCode !== null) throw new Error(`process exited early:\n${child.output()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The first `count` London neutral portraits as enrollBatch items (DATASET_DIR, default ../shared/datasets). */
+export async function londonEnrollItems(count: number): Promise<{ externalId: string; imageBase64: string }[]> {
+  const londonDir = resolve(process.env.DATASET_DIR ?? '../shared/datasets', 'london', 'neutral_front');
+  const files = (await readdir(londonDir)).sort().slice(0, count);
+  return Promise.all(
+    files.map(async (file) => ({ externalId: `person-${file.split('_')[0]}`, imageBase64: (await readFile(join(londonDir, file))).toString('base64') })),
+  );
+}
+
+/** A worker process (`dist/apps/worker/src/main.js`) named `name`, once it says it is ready. */
+export async function startReadyWorker(env: NodeJS.ProcessEnv, name: string): Promise<ServerProcess> {
+  const worker = startServer({ ...env, WORKER_NAME: name }, WORKER_MAIN);
+  await waitForOutput(worker, `Worker ${name} ready`);
+  return worker;
+}
+
+/** SIGTERM to each, resolved once all have exited. */
+export async function stopProcesses(children: ServerProcess[]): Promise<void> {
+  for (const child of children) child.process.kill('SIGTERM');
+  await Promise.all(children.map((c) => c.exited));
 }

@@ -10,18 +10,17 @@
 // gallery (the same photos); the clock runs from startModelMigration's answer to BACKFILLED (polled
 // every 100 ms). Workers inherit this process's environment (ORT_INTRA_OP_THREADS=1 gives each one
 // core). Needs dlib-resnet-128.onnx in GENERATED_MODEL_DIR (`npm run models:build`).
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../libs/config/src/index.js';
 import { embeddedPostgresUrl, stopLeftoverPostmaster } from '../libs/database/src/embedded-postgres.js';
 import { decodeCrop, FACE_ARCHIVE_ALIGNMENT, FaceEmbedder, readManifest, readModelFile, realignCrop } from '../libs/inference/src/index.js';
 import { facePipelineOptions } from '../libs/recognition/src/face-pipeline.options.js';
-import { graphql, waitForOutput } from './api-client.js';
-import { info, parseIntegerFlags } from './bench.util.js';
-import { freePort, ServerProcess, startServer, waitForHealth, WORKER_MAIN } from './server-process.js';
+import { graphql, londonEnrollItems, startReadyWorker, stopProcesses } from './api-client.js';
+import { benchWorkDir, info, parseIntegerFlags } from './bench.util.js';
+import { freePort, ServerProcess, startServer, waitForHealth } from './server-process.js';
 
 const TARGET = 'dlib-resnet-128';
 const DEFAULTS = {
@@ -63,14 +62,8 @@ async function rawRate(databaseUrl: string): Promise<{ faces: number; facesPerSe
 
 async function main(): Promise<void> {
   const flags = parseIntegerFlags(process.argv.slice(2), DEFAULTS);
-  const londonDir = resolve(process.env.DATASET_DIR ?? '../shared/datasets', 'london', 'neutral_front');
-  const files = (await readdir(londonDir)).sort().slice(0, flags.photos);
-  const items = await Promise.all(
-    files.map(async (file) => ({ externalId: `person-${file.split('_')[0]}`, imageBase64: (await readFile(join(londonDir, file))).toString('base64') })),
-  );
-  // Not mkdtemp: its 0700 directory would shut out the postgres user created when running as root.
-  const dataDir = join(os.tmpdir(), `facerec-backfill-bench-${randomBytes(4).toString('hex')}`);
-  await mkdir(dataDir, { mode: 0o755 });
+  const items = await londonEnrollItems(flags.photos);
+  const dataDir = await benchWorkDir('backfill-bench');
   const port = await freePort();
   const pgPort = await freePort();
   const env = {
@@ -84,9 +77,7 @@ async function main(): Promise<void> {
   let raw;
   try {
     await waitForHealth(baseUrl, api);
-    const first = startServer({ ...env, WORKER_NAME: 'worker-1' }, WORKER_MAIN);
-    workers.push(first);
-    await waitForOutput(first, 'Worker worker-1 ready');
+    workers.push(await startReadyWorker(env, 'worker-1'));
     const galleries: string[] = [];
     for (let count = 1; count <= flags['max-workers']; count++) {
       const galleryId = (await graphql(baseUrl, 'mutation($n: String!) { createGallery(input: { name: $n }) { id } }', { n: `bench-${count}` })).createGallery.id;
@@ -100,10 +91,7 @@ async function main(): Promise<void> {
     raw = await rawRate(databaseUrl);
     for (let count = 1; count <= flags['max-workers']; count++) {
       while (workers.length < count) {
-        const name = `worker-${workers.length + 1}`;
-        const worker = startServer({ ...env, WORKER_NAME: name }, WORKER_MAIN);
-        workers.push(worker);
-        await waitForOutput(worker, `Worker ${name} ready`);
+        workers.push(await startReadyWorker(env, `worker-${workers.length + 1}`));
       }
       const loadBefore = os.loadavg()[0];
       const { startModelMigration } = await graphql(baseUrl, 'mutation($i: ModelMigrationStartInput!) { startModelMigration(input: $i) { id } }', { i: { galleryId: galleries[count - 1], to: TARGET } });
@@ -118,8 +106,7 @@ async function main(): Promise<void> {
       runs.push(run);
     }
   } finally {
-    for (const child of [...workers, api]) child.process.kill('SIGTERM');
-    await Promise.all([...workers, api].map((c) => c.exited));
+    await stopProcesses([...workers, api]);
     await stopLeftoverPostmaster(join(dataDir, 'postgres'));
     await rm(dataDir, { recursive: true, force: true });
   }

@@ -1,6 +1,8 @@
 // Small helpers for the benchmarks: flag parsing, a seeded RNG, deterministic image selection.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
+import os from 'node:os';
 import { join } from 'node:path';
 import { seededRandom } from '../libs/common/src/index.js';
 
@@ -107,3 +109,16 @@ export function takeSwitches(argv: string[], names: readonly string[]): { switch
 
 /** Nearest-rank q-quantile (0 < q ≤ 1) of values sorted ascending. */
 export const quantile = (sorted: readonly number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+
+/** The machine a result was measured on: cores, load averages (1, 5, 15 min) and Node version. */
+export const machine = () => ({ cpus: os.cpus().length, loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))), node: process.version });
+
+/**
+ * A fresh working directory for a benchmark under BENCH_DIR (default the OS temp dir). Not mkdtemp:
+ * its 0700 directory would shut out the postgres user created when running as root.
+ */
+export async function benchWorkDir(name: string): Promise<string> {
+  const dir = join(process.env.BENCH_DIR ?? os.tmpdir(), `facerec-${name}-${randomBytes(6).toString('hex')}`);
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  return dir;
+}

@@ -14,9 +14,8 @@
 //
 // Postgres: an embedded server in a fresh temporary directory (BENCH_DIR, default the OS temp dir;
 // ≈ 1.5 GB at 1M faces), deleted afterwards. Env: MODEL_DIR (default ../shared/models).
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DataSource, EntityManager } from 'typeorm';
 import { seededRandom } from '../libs/common/src/index.js';
@@ -26,7 +25,7 @@ import {
 } from '../libs/database/src/index.js';
 import { readManifest } from '../libs/inference/src/index.js';
 import { SyntheticFaces } from '../libs/vector-index/src/synthetic-faces.js';
-import { info, parseIntegerFlags } from './bench.util.js';
+import { benchWorkDir, info, machine, parseIntegerFlags } from './bench.util.js';
 import { freePort, ServerProcess, startServer, stopServer, waitForHealth } from './server-process.js';
 
 const DEFAULTS = {
@@ -170,9 +169,7 @@ async function bootOnce(env: Record<string, string>, during: (server: ServerProc
 
 async function main(): Promise<void> {
   const flags = parseIntegerFlags(process.argv.slice(2), DEFAULTS);
-  // Not mkdtemp: its 0700 directory would shut out the postgres user created when running as root.
-  const workDir = join(process.env.BENCH_DIR ?? os.tmpdir(), `facerec-boot-bench-${randomBytes(6).toString('hex')}`);
-  await mkdir(workDir, { recursive: true });
+  const workDir = await benchWorkDir('boot-bench');
   const pgPort = await freePort();
   const postgres = await startEmbeddedPostgres({ dataDir: join(workDir, 'postgres'), port: pgPort, log: info });
   try {
@@ -218,7 +215,7 @@ async function main(): Promise<void> {
       fullRebuild: rebuild,
       snapshotAndReplay: fromSnapshot,
       speedup: Number((Number(rebuild.bootToReadyMs) / Number(fromSnapshot.bootToReadyMs)).toFixed(1)),
-      machine: { cpus: os.cpus().length, loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))), node: process.version },
+      machine: machine(),
     }, null, 2)}\n`);
   } finally {
     await postgres.stop();

@@ -8,13 +8,11 @@
 //   npm run -s bench:storage [-- --faces 100000 --seed 7]
 //
 // Postgres: an embedded server in a fresh temporary directory (BENCH_DIR, default the OS temp dir), deleted afterwards.
-import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startEmbeddedPostgres } from '../libs/database/src/index.js';
 import { SyntheticFaces } from '../libs/vector-index/src/synthetic-faces.js';
-import { info, parseIntegerFlags } from './bench.util.js';
+import { benchWorkDir, info, machine, parseIntegerFlags } from './bench.util.js';
 import { embeddingStorage, insertFloatEmbeddings, legacyDataSource } from './legacy-embeddings.js';
 import { freePort } from './server-process.js';
 
@@ -22,9 +20,7 @@ const DEFAULTS = { faces: 100_000, seed: 7 };
 
 async function main(): Promise<void> {
   const flags = parseIntegerFlags(process.argv.slice(2), DEFAULTS);
-  // Not mkdtemp: its 0700 directory would shut out the postgres user created when running as root.
-  const workDir = join(process.env.BENCH_DIR ?? os.tmpdir(), `facerec-storage-bench-${randomBytes(6).toString('hex')}`);
-  await mkdir(workDir, { recursive: true });
+  const workDir = await benchWorkDir('storage-bench');
   const postgres = await startEmbeddedPostgres({ dataDir: join(workDir, 'postgres'), port: await freePort(), log: info });
   try {
     let db = await legacyDataSource(postgres.url).initialize();
@@ -49,7 +45,7 @@ async function main(): Promise<void> {
       bytesPerFace: { float32: { vector: float32.vectorBytes, table: float32.tableBytes }, int8: { vector: int8.vectorBytes, table: int8.tableBytes } },
       tableRatio: Number((int8.tableBytes / float32.tableBytes).toFixed(3)),
       migrationSeconds,
-      machine: { cpus: os.cpus().length, loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))), node: process.version },
+      machine: machine(),
     }, null, 2)}\n`);
   } finally {
     await postgres.stop();

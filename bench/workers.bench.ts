@@ -9,14 +9,13 @@
 // to the batch's completion (polled every 100 ms). Workers inherit this process's environment:
 // ORT_INTRA_OP_THREADS=1 gives each worker one core, as on machines of its own; the load average
 // tells how much else was running. Env: MODEL_DIR, DATASET_DIR (defaults ../shared/...).
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { stopLeftoverPostmaster } from '../libs/database/src/embedded-postgres.js';
-import { graphql, waitForOutput } from './api-client.js';
-import { info, parseIntegerFlags } from './bench.util.js';
-import { freePort, ServerProcess, startServer, waitForHealth, WORKER_MAIN } from './server-process.js';
+import { graphql, londonEnrollItems, startReadyWorker, stopProcesses } from './api-client.js';
+import { benchWorkDir, info, parseIntegerFlags } from './bench.util.js';
+import { freePort, ServerProcess, startServer, waitForHealth } from './server-process.js';
 
 const DEFAULTS = {
   /** London neutral portraits in the batch (102 at most). */
@@ -27,14 +26,8 @@ const DEFAULTS = {
 
 async function main(): Promise<void> {
   const flags = parseIntegerFlags(process.argv.slice(2), DEFAULTS);
-  const londonDir = resolve(process.env.DATASET_DIR ?? '../shared/datasets', 'london', 'neutral_front');
-  const files = (await readdir(londonDir)).sort().slice(0, flags.photos);
-  const items = await Promise.all(
-    files.map(async (file) => ({ externalId: `person-${file.split('_')[0]}`, imageBase64: (await readFile(join(londonDir, file))).toString('base64') })),
-  );
-  // Not mkdtemp: its 0700 directory would shut out the postgres user created when running as root.
-  const dataDir = join(os.tmpdir(), `facerec-workers-bench-${randomBytes(4).toString('hex')}`);
-  await mkdir(dataDir, { mode: 0o755 });
+  const items = await londonEnrollItems(flags.photos);
+  const dataDir = await benchWorkDir('workers-bench');
   const port = await freePort();
   const env = { ...process.env, PORT: String(port), DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), DATABASE_URL: '', LOG_LEVEL: 'log', MAX_BATCH_ITEMS: String(items.length), WORKER_POLL_INTERVAL_SECONDS: '0.5' };
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -45,10 +38,7 @@ async function main(): Promise<void> {
     await waitForHealth(baseUrl, api);
     for (let count = 1; count <= flags['max-workers']; count++) {
       while (workers.length < count) {
-        const name = `worker-${workers.length + 1}`;
-        const worker = startServer({ ...env, WORKER_NAME: name }, WORKER_MAIN);
-        workers.push(worker);
-        await waitForOutput(worker, `Worker ${name} ready`);
+        workers.push(await startReadyWorker(env, `worker-${workers.length + 1}`));
       }
       const galleryId = (await graphql(baseUrl, 'mutation($n: String!) { createGallery(input: { name: $n }) { id } }', { n: `bench-${count}` })).createGallery.id;
       const loadBefore = os.loadavg()[0];
@@ -65,8 +55,7 @@ async function main(): Promise<void> {
       runs.push(run);
     }
   } finally {
-    for (const child of [...workers, api]) child.process.kill('SIGTERM');
-    await Promise.all([...workers, api].map((c) => c.exited));
+    await stopProcesses([...workers, api]);
     await stopLeftoverPostmaster(join(dataDir, 'postgres'));
     await rm(dataDir, { recursive: true, force: true });
   }
