@@ -8,6 +8,9 @@ import { FaceAnalysisService } from './face-analysis.service.js';
 import { FaceIndexService } from './face-index.service.js';
 import { GalleryService } from './gallery.service.js';
 import { IndexChangeRetentionService } from './index-change-retention.service.js';
+import { ModelFileStore } from './model-file.store.js';
+import { ModelRegistryService } from './model-registry.service.js';
+import { ProbeFaceSource } from './probe-face.source.js';
 import { SearchService } from './search.service.js';
 
 /** The domain: joins configuration, storage, inference and the vector index. */
@@ -15,7 +18,10 @@ import { SearchService } from './search.service.js';
   imports: [ConfigModule, DatabaseModule, JobsModule],
   providers: [
     FaceAnalysisService, FaceIndexService, IndexChangeRetentionService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService,
+    ModelFileStore, ProbeFaceSource, ModelRegistryService,
   ],
-  exports: [FaceAnalysisService, FaceIndexService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService],
+  exports: [
+    FaceAnalysisService, FaceIndexService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService, ModelRegistryService,
+  ],
 })
 export class RecognitionModule {}
