@@ -58,7 +58,7 @@ describe('model registry (integration)', () => {
     const model = await registry.register(JSON.parse(JSON.stringify(generatedManifest)), { bytes: generated });
     expect(model).toMatchObject({
       id: 'generated-512', kind: 'embedder', dimension: 512, source: 'imported', status: 'validated', sha256: generatedManifest.sha256,
-      serving: false, pinnedGalleries: 0, threshold: generatedManifest.threshold, activatedAt: null,
+      serving: false, pinnedGalleries: 0, threshold: { squaredDistance: 1.1932 }, activatedAt: null,
       validationReport: { batchDimension: 'made-dynamic', output: { dimension: 512 }, determinismMaxAbsDiff: 0 },
     });
     expect(model.validatedAt).toBeInstanceOf(Date);
@@ -85,7 +85,11 @@ describe('model registry (integration)', () => {
       ['generated-512', 'embedder', 'imported', 'validated', 512, false],
       ['dlib-imported', 'embedder', 'imported', 'validated', 128, false],
     ]);
-    expect(models[1].threshold).toEqual(bundledManifest('mobilefacenet-128').threshold);
+    const { threshold } = bundledManifest('mobilefacenet-128');
+    expect(models[1].threshold).toEqual({
+      squaredDistance: 1.1932, far: 0.0001, accuracyOptimal: 1.4409, source: threshold.source,
+      falseAcceptRates: [{ far: 0.0001, squaredDistance: 1.1932, tar: 0.9644 }, { far: 0.001, squaredDistance: 1.3313, tar: 0.9836 }, { far: 0.01, squaredDistance: 1.4982, tar: 0.9936 }],
+    });
     expect(models[0].threshold).toBeNull();
     expect(await refusal(registry.get('nope'))).toMatchObject({ code: 'NOT_FOUND' });
   });

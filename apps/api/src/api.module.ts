@@ -15,13 +15,14 @@ import { DomainExceptionFilter } from './graphql/domain-exception.filter.js';
 import { FaceResolver } from './graphql/face.resolver.js';
 import { GalleryResolver, IdentityResolver } from './graphql/gallery.resolver.js';
 import { formatGraphqlError } from './graphql/graphql-error.formatter.js';
+import { ModelResolver } from './graphql/model.resolver.js';
 import { queryLimitsRule } from './graphql/query-limits.rule.js';
 import { QueryTimeoutInterceptor } from './graphql/query-timeout.interceptor.js';
 import { HealthController } from './health/health.controller.js';
 import { ImageInputReader } from './upload/image-input.reader.js';
 
 /** Root fields that run the models: they weigh in the complexity limit as MODEL_FIELD_COST plain fields. */
-const MODEL_FIELDS = new Set(['enrollFace', 'identify', 'verify', 'detectFaces', 'clusterFaces', 'assignFaceToCluster']);
+const MODEL_FIELDS = new Set(['enrollFace', 'identify', 'verify', 'detectFaces', 'clusterFaces', 'assignFaceToCluster', 'registerModel']);
 const MODEL_FIELD_COST = 100;
 
 @Module({
@@ -50,7 +51,7 @@ const MODEL_FIELD_COST = 100;
   ],
   controllers: [HealthController],
   providers: [
-    GalleryResolver, IdentityResolver, FaceResolver, BatchResolver, ClusterResolver, AccessResolver, ImageInputReader,
+    GalleryResolver, IdentityResolver, FaceResolver, BatchResolver, ClusterResolver, AccessResolver, ModelResolver, ImageInputReader,
     { provide: APP_FILTER, useClass: DomainExceptionFilter },
     // Guards run in this order: who is calling, then whether they still have request budget.
     { provide: APP_GUARD, useClass: AccessGuard },

@@ -4,14 +4,25 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DomainException, ErrorCode } from '../../common/src/index.js';
 import { AppConfig } from '../../config/src/index.js';
 import { ModelVersionRepository, ModelVersionRow } from '../../database/src/index.js';
-import { EmbedderManifest, ModelImportError, parseEmbedderManifest, validateEmbedderImport } from '../../inference/src/index.js';
+import {
+  EmbedderManifest, ModelImportError, ModelImportFailure, parseEmbedderManifest, validateEmbedderImport,
+} from '../../inference/src/index.js';
 import { FaceAnalysisService } from './face-analysis.service.js';
 import { ModelFileStore } from './model-file.store.js';
 import { ProbeFaceSource } from './probe-face.source.js';
 
+/** An embedder's calibrated thresholds, its false-accept rates as a list (lowest threshold first). */
+export interface ModelThresholdView {
+  squaredDistance: number;
+  far: number | null;
+  falseAcceptRates: Array<{ far: number; squaredDistance: number; tar: number }>;
+  accuracyOptimal: number | null;
+  source: string;
+}
+
 export interface ModelVersionView extends ModelVersionRow {
   /** The manifest's calibrated decision thresholds (embedders). */
-  threshold: EmbedderManifest['threshold'] | null;
+  threshold: ModelThresholdView | null;
   /** Whether this process runs it (the embedder every gallery is served with, or the detector). */
   serving: boolean;
 }
@@ -24,8 +35,8 @@ export interface ModelActivation {
   servedNow: boolean;
 }
 
-/** An imported model's file: bytes sent with the request, or a file in MODEL_IMPORT_DIR. */
-export type ModelFileSource = { bytes: Uint8Array } | { importPath: string };
+/** An imported model's file: bytes sent with the request (`truncated`: cut off at the upload limit), or a file in MODEL_IMPORT_DIR. */
+export type ModelFileSource = { bytes: Uint8Array; truncated?: boolean } | { importPath: string };
 
 /**
  * The model registry: imports ONNX embedders after validating them on real faces, lists model
@@ -55,7 +66,7 @@ export class ModelRegistryService {
       throw new DomainException(ErrorCode.ALREADY_EXISTS, `${JSON.stringify(manifest.id)} is a bundled model (MODEL_MANIFEST_DIR); choose another id`, { id: manifest.id });
     }
     await this.models.assertIdFree(manifest.id);
-    const bytes = 'bytes' in source ? source.bytes : await this.files.readImport(source.importPath);
+    const bytes = 'bytes' in source ? uploaded(source) : await this.files.readImport(source.importPath);
     const { model, report } = await translateImportErrors(async () =>
       validateEmbedderImport(manifest, bytes, await this.probes.probes(), {
         session: { executionProviders: this.config.models.executionProviders, intraOpThreads: this.config.models.intraOpThreads },
@@ -100,13 +111,33 @@ export class ModelRegistryService {
   }
 
   private view(row: ModelVersionRow): ModelVersionView {
-    const manifest = row.manifest as Partial<EmbedderManifest>;
+    const { threshold } = row.manifest as Partial<EmbedderManifest>;
     return {
       ...row,
-      threshold: row.kind === 'embedder' ? manifest.threshold ?? null : null,
+      threshold: row.kind === 'embedder' && threshold ? thresholdView(threshold) : null,
       serving: row.id === this.analysis.embedderId || row.id === this.analysis.detectorId,
     };
   }
+}
+
+function thresholdView(threshold: EmbedderManifest['threshold']): ModelThresholdView {
+  const rates = Object.entries(threshold.falseAcceptRates ?? {}).map(([far, rate]) => ({ far: Number(far), ...rate }));
+  return {
+    squaredDistance: threshold.squaredDistance,
+    far: threshold.far ?? null,
+    falseAcceptRates: rates.sort((a, b) => a.squaredDistance - b.squaredDistance),
+    accuracyOptimal: threshold.accuracyOptimal ?? null,
+    source: threshold.source,
+  };
+}
+
+function uploaded(source: { bytes: Uint8Array; truncated?: boolean }): Uint8Array {
+  if (source.truncated) {
+    throw new DomainException(ErrorCode.MODEL_INVALID, 'The upload is larger than MAX_UPLOAD_BYTES: copy the file into MODEL_IMPORT_DIR on the server and pass `path`', {
+      reason: ModelImportFailure.TOO_LARGE,
+    });
+  }
+  return source.bytes;
 }
 
 /** ModelImportError → MODEL_INVALID, its failure as `details.reason`. */
