@@ -8,6 +8,7 @@ export * from './face-analysis.service.js';
 export * from './face-index.service.js';
 export * from './face-pipeline.options.js';
 export * from './gallery.service.js';
+export * from './model-registry.module.js';
 export * from './model-registry.service.js';
 export * from './recognition.module.js';
 export * from './recognition.types.js';
