@@ -53,7 +53,7 @@ export const BATCH_TOLERANCE = 1e-5;
  * photos above 0.1; a graph that ignores its input gives 0.
  */
 export const MIN_DISTINCT_SQUARED_DISTANCE = 1e-3;
-/** Exporters write ir_version first; newer ONNX versions are at 11 (IR 10 as of ONNX 1.16). */
+/** Exporters write ir_version first, and it is small (ONNX 1.16 writes 10): a larger first varint is not an ONNX header. */
 const MAX_IR_VERSION = 64;
 
 /**

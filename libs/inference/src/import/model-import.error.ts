@@ -2,8 +2,9 @@
 export enum ModelImportFailure {
   /** The manifest is missing fields or has values the platform cannot use (details.problems). */
   MANIFEST = 'MANIFEST',
-  /** The file could not be read, or is larger than the transport accepts. */
+  /** The file named for import does not exist or cannot be read. */
   UNREADABLE = 'UNREADABLE',
+  /** The upload is larger than the transport accepts (import it by path instead). */
   TOO_LARGE = 'TOO_LARGE',
   /** The bytes are not an ONNX model (ModelProto) at all. */
   NOT_ONNX = 'NOT_ONNX',

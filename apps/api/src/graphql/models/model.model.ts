@@ -1,5 +1,29 @@
-import { Field, Float, ID, Int, ObjectType } from '@nestjs/graphql';
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { JsonScalar } from './json.scalar.js';
+
+export enum ModelKindModel {
+  detector = 'detector',
+  embedder = 'embedder',
+}
+registerEnumType(ModelKindModel, { name: 'ModelKind' });
+
+export enum ModelSourceModel {
+  bundled = 'bundled',
+  imported = 'imported',
+}
+registerEnumType(ModelSourceModel, {
+  name: 'ModelSource',
+  description: 'bundled: a manifest of MODEL_MANIFEST_DIR, recorded when a process runs it. imported: by registerModel, kept in MODEL_STORE_DIR.',
+});
+
+export enum ModelStatusModel {
+  validated = 'validated',
+  active = 'active',
+}
+registerEnumType(ModelStatusModel, {
+  name: 'ModelStatus',
+  description: 'validated: may be made active. active: the embedder processes load at boot (at most one; none: EMBEDDER_MODEL).',
+});
 
 @ObjectType('ThresholdAtFar')
 export class ThresholdAtFarModel {
@@ -21,12 +45,11 @@ export class ModelThresholdModel {
 export class ModelVersionModel {
   @Field(() => ID) id: string;
   @Field() version: string;
-  @Field({ description: '`detector` or `embedder`.' }) kind: string;
+  @Field(() => ModelKindModel) kind: ModelKindModel;
   @Field(() => Int, { nullable: true, description: 'Embedding dimension (embedders).' }) dimension: number | null;
   @Field({ description: 'sha256 of the ONNX file as its manifest names it.' }) sha256: string;
-  @Field({ description: '`bundled`: a manifest of MODEL_MANIFEST_DIR, recorded when a process runs it. `imported`: by registerModel, kept in MODEL_STORE_DIR.' })
-  source: string;
-  @Field({ description: '`validated`, or `active`: the embedder processes load at boot (at most one; none: EMBEDDER_MODEL).' }) status: string;
+  @Field(() => ModelSourceModel) source: ModelSourceModel;
+  @Field(() => ModelStatusModel) status: ModelStatusModel;
   @Field({ description: 'Whether this API process runs it now.' }) serving: boolean;
   @Field(() => Int, { description: 'Galleries pinned to this embedder by setActiveModel.' }) pinnedGalleries: number;
   @Field(() => ModelThresholdModel, { nullable: true }) threshold: ModelThresholdModel | null;
