@@ -116,6 +116,15 @@ export class ModelVersionRepository {
   }
 
   /**
+   * Faces of the galleries that follow the global model without an embedding of `modelId`: 0 right
+   * after setActiveModel, but faces enrolled by processes still running the previous model until
+   * they restart are missing from the new space (the boot logs them).
+   */
+  async uncoveredFaces(modelId: string): Promise<number> {
+    return (await coverage(this.dataSource.manager, modelId, { global: true })).missing;
+  }
+
+  /**
    * Makes an embedder active for `scope`, refusing with MODEL_NOT_READY while any face it would
    * serve has no embedding in its space: globally, the faces of every gallery not pinned to a model;
    * for a gallery, its faces. The model row is locked, so concurrent activations apply one by one.
@@ -147,14 +156,20 @@ export class ModelVersionRepository {
   }
 }
 
-async function assertCovered(em: EntityManager, modelId: string, scope: ActivationScope): Promise<void> {
+/** Faces a model would serve in `scope` (globally: those of galleries not pinned to a model), and how many lack an embedding of it. */
+async function coverage(em: EntityManager, modelId: string, scope: ActivationScope): Promise<{ faces: number; missing: number }> {
   const served = scope.global ? 'NOT EXISTS (SELECT 1 FROM gallery_models gm WHERE gm.gallery_id = f.gallery_id)' : 'f.gallery_id = $2';
-  const [{ faces, missing }]: Array<{ faces: number; missing: number }> = await em.query(
+  const [counts]: Array<{ faces: number; missing: number }> = await em.query(
     `SELECT count(*)::int AS faces,
             count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.face_id = f.id AND e.model_version_id = $1))::int AS missing
      FROM faces f WHERE ${served}`,
     scope.global ? [modelId] : [modelId, scope.galleryId],
   );
+  return counts;
+}
+
+async function assertCovered(em: EntityManager, modelId: string, scope: ActivationScope): Promise<void> {
+  const { faces, missing } = await coverage(em, modelId, scope);
   if (missing > 0) {
     const where = scope.global ? 'the galleries that follow the global model' : `gallery ${scope.galleryId}`;
     throw new DomainException(
