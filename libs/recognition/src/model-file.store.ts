@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { Injectable } from '@nestjs/common';
@@ -7,12 +8,18 @@ import { AppConfig } from '../../config/src/index.js';
 import { ModelImportFailure } from '../../inference/src/index.js';
 
 /**
- * The model registry's files: imported models kept in MODEL_STORE_DIR, and the files an admin may
- * import by path, which must lie inside MODEL_IMPORT_DIR.
+ * The model registry's files: imported models kept in MODEL_STORE_DIR, the files an admin may
+ * import by path, which must lie inside MODEL_IMPORT_DIR, and the bundled manifests whose ids
+ * imports may not take.
  */
 @Injectable()
 export class ModelFileStore {
   constructor(private readonly config: AppConfig) {}
+
+  /** Whether MODEL_MANIFEST_DIR has a manifest of this id (a process may run it by EMBEDDER_MODEL at any time). */
+  isBundled(id: string): boolean {
+    return existsSync(join(this.config.models.manifestDir, `${id}.manifest.json`));
+  }
 
   /** A new, unused file name for `id`: a failed import deletes only its own file. */
   newFileName(id: string): string {

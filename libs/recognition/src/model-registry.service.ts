@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { Injectable, Logger } from '@nestjs/common';
 import { DomainException, ErrorCode } from '../../common/src/index.js';
 import { AppConfig } from '../../config/src/index.js';
@@ -62,7 +60,7 @@ export class ModelRegistryService {
    */
   async register(manifestJson: unknown, source: ModelFileSource): Promise<ModelVersionView> {
     const manifest = await translateImportErrors(async () => parseEmbedderManifest(manifestJson));
-    if (existsSync(join(this.config.models.manifestDir, `${manifest.id}.manifest.json`))) {
+    if (this.files.isBundled(manifest.id)) {
       throw new DomainException(ErrorCode.ALREADY_EXISTS, `${JSON.stringify(manifest.id)} is a bundled model (MODEL_MANIFEST_DIR); choose another id`, { id: manifest.id });
     }
     await this.models.assertIdFree(manifest.id);
