@@ -22,7 +22,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { seededRandom } from '../libs/common/src/index.js';
 import { loadConfig } from '../libs/config/src/index.js';
 import {
-  createDataSource, deleteEmbeddings, EmbeddingLabel, ModelVersionRepository, recordIndexChanges, runMigrationsLocked, startEmbeddedPostgres,
+  createDataSource, deleteEmbeddings, EmbeddingLabel, encodeEmbedding, ModelVersionRepository, recordIndexChanges, runMigrationsLocked, startEmbeddedPostgres, StoredEmbedding,
 } from '../libs/database/src/index.js';
 import { readManifest } from '../libs/inference/src/index.js';
 import { SyntheticFaces } from '../libs/vector-index/src/synthetic-faces.js';
@@ -64,11 +64,16 @@ async function insertFaces(db: DataSource | EntityManager, batch: FaceBatch): Pr
     [faceIds, batch.identityIds, batch.galleryIds, DETECTOR, PLACEHOLDER_CROP, EMBEDDER],
   );
   const rows: { id: string }[] = await db.query(
-    `INSERT INTO embeddings (face_id, model_version_id, vector)
-     SELECT f, $2, v::real[] FROM unnest($1::uuid[], $3::text[]) AS t(f, v) RETURNING id`,
-    [faceIds, EMBEDDER, batch.vectors.map((v) => `{${Array.from(v, (x) => x.toFixed(7)).join(',')}}`)],
+    `INSERT INTO embeddings (face_id, model_version_id, codes, scale)
+     SELECT f, $2, c, s FROM unnest($1::uuid[], $3::bytea[], $4::real[]) AS t(f, c, s) RETURNING id`,
+    [faceIds, EMBEDDER, ...transpose(batch.vectors.map(encodeEmbedding))],
   );
   return rows.map((row) => ({ label: Number(row.id), modelVersionId: EMBEDDER }));
+}
+
+/** Codes and scales as two parallel arrays, for unnest. */
+function transpose(stored: StoredEmbedding[]): [Buffer[], number[]] {
+  return [stored.map((e) => e.codes), stored.map((e) => e.scale)];
 }
 
 /** The synthetic fixture: `faces` faces of identities with 1–9 samples each, spread over `galleries` galleries. */

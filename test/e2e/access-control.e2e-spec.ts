@@ -3,12 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { REQUIRED_ROLE } from '../../apps/api/src/auth/access.decorators.js';
-import { AccessResolver } from '../../apps/api/src/graphql/access.resolver.js';
-import { BatchResolver } from '../../apps/api/src/graphql/batch.resolver.js';
-import { ClusterResolver } from '../../apps/api/src/graphql/cluster.resolver.js';
-import { FaceResolver } from '../../apps/api/src/graphql/face.resolver.js';
-import { GalleryResolver, IdentityResolver } from '../../apps/api/src/graphql/gallery.resolver.js';
-import { ModelResolver } from '../../apps/api/src/graphql/model.resolver.js';
+import { RESOLVERS } from '../../apps/api/src/api.module.js';
 import { startApiServer } from '../support/api-server.js';
 import { errorCode, GraphqlClient, GraphqlResponse } from '../support/graphql-client.js';
 import { londonPhoto } from '../support/shared-data.js';
@@ -145,7 +140,7 @@ describe('access control: API keys, roles, tenants, audit (end to end)', () => {
     const schema = await keys.root.request('{ __schema { queryType { fields { name } } mutationType { fields { name } } } }');
     const fields = [...schema.data!.__schema.queryType.fields, ...schema.data!.__schema.mutationType.fields].map((f: { name: string }) => f.name).sort();
     const roles = new Map<string, string>();
-    for (const resolver of [GalleryResolver, IdentityResolver, FaceResolver, BatchResolver, ClusterResolver, AccessResolver, ModelResolver]) {
+    for (const resolver of RESOLVERS) {
       for (const name of Object.getOwnPropertyNames(resolver.prototype)) {
         const role = Reflect.getMetadata(REQUIRED_ROLE, (resolver.prototype as unknown as Record<string, object>)[name]);
         if (role) roles.set(name, role);
@@ -157,6 +152,7 @@ describe('access control: API keys, roles, tenants, audit (end to end)', () => {
     expect(roles.get('enrollBatch')).toBe('operator');
     expect(roles.get('enrollmentBatch')).toBe('reader');
     expect(roles.get('createApiKey')).toBe('admin');
+    expect(roles.get('startModelMigration')).toBe('admin');
     for (const field of ['models', 'model', 'registerModel', 'setActiveModel']) expect(roles.get(field)).toBe('admin');
   });
 

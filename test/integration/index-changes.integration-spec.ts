@@ -67,7 +67,7 @@ describe('index change outbox (integration, real Postgres)', () => {
     const other = await enroll(galleryId, 'other', 'neutral_front', 3);
     // A second model space: its embedding goes with the face, and other processes' indexes of that model must hear of it.
     await queryDatabase(databaseUrl, `INSERT INTO model_versions (id, version, kind, dimension, sha256, manifest) VALUES ('other-embedder', '1', 'embedder', 2, repeat('0', 64), '{}')`);
-    await queryDatabase(databaseUrl, `INSERT INTO embeddings (face_id, model_version_id, vector) VALUES ($1, 'other-embedder', '{1,0}')`, [second.faces[0].id]);
+    await queryDatabase(databaseUrl, `INSERT INTO embeddings (face_id, model_version_id, codes, scale) VALUES ($1, 'other-embedder', '\\x7f00', 127)`, [second.faces[0].id]);
     const [mine, theirs] = await embeddingsOf('f.id = $1', [second.faces[0].id]);
     expect(await changesOf(() => galleries.deleteFace(tenantId, second.faces[0].id))).toEqual([
       { op: 'remove', embedding_id: mine, model_version_id: model },

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
+import { decodeEmbedding, StoredEmbedding } from '../../libs/database/src/index.js';
 import {
   EnrollmentService, FaceIndexService, GalleryService, IndexBoot, MatchDecision, RecognitionModule, SearchService,
 } from '../../libs/recognition/src/index.js';
@@ -124,7 +125,7 @@ describe('index snapshots (integration, real Postgres)', () => {
     ],
     [
       'out of step with Postgres (a vector changed behind the outbox)',
-      () => queryDatabase(databaseUrl, `UPDATE embeddings SET vector = array_fill(0.01::real, ARRAY[128]) WHERE id = (SELECT min(id) FROM embeddings)`),
+      () => queryDatabase(databaseUrl, `UPDATE embeddings SET codes = decode(repeat('01', 128), 'hex'), scale = 100 WHERE id = (SELECT min(id) FROM embeddings)`),
       /disagrees with Postgres after replaying 0 changes: face \d+ has another vector in Postgres/,
     ],
     // Last: the snapshot it leaves behind has the other setting.
@@ -146,9 +147,10 @@ describe('index snapshots (integration, real Postgres)', () => {
     // A label whose bytes cannot occur by chance in the files (hnswlib-node keeps 32-bit labels).
     await queryDatabase(databaseUrl, 'ALTER SEQUENCE embeddings_id_seq RESTART WITH 3987654321');
     await enroll('erase-me', 'neutral_front', 5);
-    const [{ vector }] = await queryDatabase<{ vector: number[] }>(databaseUrl, 'SELECT vector FROM embeddings WHERE id = 3987654321');
+    const [stored] = await queryDatabase<StoredEmbedding>(databaseUrl, 'SELECT codes, scale FROM embeddings WHERE id = 3987654321');
     const traces = {
-      vector: Buffer.from(Float32Array.from(vector).buffer),
+      // The index holds the vector restored from its int8 form.
+      vector: Buffer.from(decodeEmbedding(stored).buffer),
       label: Buffer.from(BigUint64Array.of(3987654321n).buffer),
       labelAsDouble: Buffer.from(Float64Array.of(3987654321).buffer),
     };

@@ -14,6 +14,7 @@ import { ClusterResolver } from './graphql/cluster.resolver.js';
 import { DomainExceptionFilter } from './graphql/domain-exception.filter.js';
 import { FaceResolver } from './graphql/face.resolver.js';
 import { GalleryResolver, IdentityResolver } from './graphql/gallery.resolver.js';
+import { ModelMigrationResolver } from './graphql/model-migration.resolver.js';
 import { formatGraphqlError } from './graphql/graphql-error.formatter.js';
 import { ModelResolver } from './graphql/model.resolver.js';
 import { queryLimitsRule } from './graphql/query-limits.rule.js';
@@ -24,6 +25,9 @@ import { ImageInputReader } from './upload/image-input.reader.js';
 /** Root fields that run the models: they weigh in the complexity limit as MODEL_FIELD_COST plain fields. */
 const MODEL_FIELDS = new Set(['enrollFace', 'identify', 'verify', 'detectFaces', 'clusterFaces', 'assignFaceToCluster', 'registerModel']);
 const MODEL_FIELD_COST = 100;
+
+/** Every resolver of the schema (the access test checks that each root field declares a role). */
+export const RESOLVERS = [GalleryResolver, IdentityResolver, FaceResolver, BatchResolver, ClusterResolver, AccessResolver, ModelMigrationResolver, ModelResolver];
 
 @Module({
   imports: [
@@ -51,7 +55,8 @@ const MODEL_FIELD_COST = 100;
   ],
   controllers: [HealthController],
   providers: [
-    GalleryResolver, IdentityResolver, FaceResolver, BatchResolver, ClusterResolver, AccessResolver, ModelResolver, ImageInputReader,
+    ...RESOLVERS,
+    ImageInputReader,
     { provide: APP_FILTER, useClass: DomainExceptionFilter },
     // Guards run in this order: who is calling, then whether they still have request budget.
     { provide: APP_GUARD, useClass: AccessGuard },

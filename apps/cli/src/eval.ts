@@ -36,6 +36,8 @@ interface EvalReport {
   rocPng: string;
   /** 'int8' with --int8: every embedding quantized to 128 bytes and restored before scoring. */
   embeddings: 'float32' | 'int8';
+  /** With --via: the stored-crop alignment each face was re-aligned from. */
+  via?: string;
 }
 
 interface Evaluation {
@@ -62,8 +64,8 @@ const COMMON_FLAGS = ['model', 'json', 'out', 'cache', 'no-cache'];
 const lfwCommand: EvalCommand = {
   name: 'lfw',
   summary: 'LFW View 2 (pairs.txt): 10-fold accuracy, AUC, VAL@FAR, ROC plot',
-  usage: 'lfw [--model ID] [--json] [--out DIR] [--lfw DIR] [--cache DIR | --no-cache] [--int8]',
-  flags: [...COMMON_FLAGS, 'lfw', 'int8'],
+  usage: 'lfw [--model ID] [--json] [--out DIR] [--lfw DIR] [--cache DIR | --no-cache] [--int8] [--via archive|MODEL_ID]',
+  flags: [...COMMON_FLAGS, 'lfw', 'int8', 'via'],
   async run(args, config) {
     const { imageDir, pairs } = await readLfwDatasetFlag(args);
     return verificationOutput(await evaluate(args, config, { dataset: 'LFW View 2', plotName: 'lfw', pairs, pathOf: (relative) => join(imageDir, relative) }));
@@ -145,7 +147,7 @@ async function evaluate(
   const outDir = stringFlag(args, 'out', DEFAULT_OUT_DIR);
   const images = [...new Set(pairs.flatMap((p) => [pathOf(p.a), pathOf(p.b)]))];
   const embedded = await embedImages(args, config, images, 'eval');
-  const { undetected, manifest } = embedded;
+  const { undetected, manifest, via } = embedded;
   const int8 = args.flags.has('int8');
   const embeddings = int8
     ? new Map([...embedded.embeddings].map(([path, vector]) => [path, dequantizeInt8(quantizeInt8(vector))]))
@@ -157,7 +159,7 @@ async function evaluate(
   const auc = areaUnderCurve(roc);
   const vals = REPORTED_FARS.map((far) => valAtFar(roc, far));
   const model = manifest.id;
-  const rocPng = join(outDir, `${plotName}-roc-${model}${int8 ? '-int8' : ''}.png`);
+  const rocPng = join(outDir, `${plotName}-roc-${model}${int8 ? '-int8' : ''}${via ? `-via-${via}` : ''}.png`);
   await renderRocPng(
     [{ label: `${model}: accuracy ${percent(tenFold.accuracy)}, AUC ${auc.toFixed(4)}`, points: roc }],
     rocPng,
@@ -175,6 +177,7 @@ async function evaluate(
       foldThresholds: tenFold.foldThresholds,
       rocPng,
       embeddings: int8 ? 'int8' : 'float32',
+      via,
     },
     dataset,
     images: images.length,
@@ -188,7 +191,8 @@ const percent = (v: number, digits = 2) => `${(100 * v).toFixed(digits)}%`;
 function summary({ report, dataset, images, tenFold, vals }: Evaluation): string {
   return [
     `${report.model} on ${dataset}: ${report.pairs} pairs, ${images} images, ${tenFold.foldAccuracies.length} folds` +
-      (report.embeddings === 'int8' ? ', embeddings int8-quantized and restored' : ''),
+      (report.embeddings === 'int8' ? ', embeddings int8-quantized and restored' : '') +
+      (report.via ? `, each face re-aligned from a ${report.via} crop` : ''),
     `  accuracy         ${percent(report.accuracy)} ± ${percent(report.stdErr)} (mean ± standard error of the folds)`,
     `  fold accuracies  ${tenFold.foldAccuracies.map((a) => percent(a)).join(' ')}`,
     `  fold thresholds  ${report.foldThresholds.map((t) => t.toFixed(4)).join(' ')} (squared L2; mean ${tenFold.threshold.toFixed(4)})`,

@@ -26,6 +26,8 @@ export enum ErrorCode {
   RATE_LIMITED = 'RATE_LIMITED',
   /** The GraphQL operation is deeper or costlier than the configured limits. */
   QUERY_TOO_COMPLEX = 'QUERY_TOO_COMPLEX',
+  /** The model migration is not in a state that allows the operation (details: status). */
+  MIGRATION_STATE = 'MIGRATION_STATE',
   /** A query ran past REQUEST_TIMEOUT_MS. */
   TIMEOUT = 'TIMEOUT',
   INTERNAL = 'INTERNAL',

@@ -35,6 +35,7 @@ export class AppConfig {
     retryLimit: number; retryDelaySeconds: number; expireSeconds: number; maintenanceIntervalSeconds: number;
   };
   readonly worker: { name: string; concurrency: number; batchSize: number; pollIntervalSeconds: number };
+  readonly backfill: { batchSize: number; jobs: number; minCropCoverage: number };
 
   constructor(env: EnvironmentVariables) {
     this.http = { port: env.PORT, host: env.HOST };
@@ -88,6 +89,7 @@ export class AppConfig {
       name: env.WORKER_NAME || `${hostname()}:${process.pid}`,
       concurrency: env.WORKER_CONCURRENCY, batchSize: env.WORKER_BATCH_SIZE, pollIntervalSeconds: env.WORKER_POLL_INTERVAL_SECONDS,
     };
+    this.backfill = { batchSize: env.BACKFILL_BATCH_SIZE, jobs: env.BACKFILL_JOBS, minCropCoverage: env.BACKFILL_MIN_CROP_COVERAGE };
   }
 }
 

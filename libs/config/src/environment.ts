@@ -210,6 +210,26 @@ export class EnvironmentVariables {
   @Type(() => Number) @IsInt() @Min(1) @Max(3600)
   JOB_MAINTENANCE_INTERVAL_SECONDS = 30;
 
+  /*
+   * Model migrations: a worker re-embeds the stored crops of the faces being moved to a new model.
+   */
+
+  /** Faces a backfill batch claims and embeds in one transaction (their rows stay locked meanwhile). */
+  @Type(() => Number) @IsInt() @Min(1) @Max(1000)
+  BACKFILL_BATCH_SIZE = 16;
+
+  /** Backfill jobs queued per migration: how many workers (or WORKER_CONCURRENCY loops) can share one. */
+  @Type(() => Number) @IsInt() @Min(1) @Max(64)
+  BACKFILL_JOBS = 2;
+
+  /**
+   * Fraction of the new model's crop that a stored crop must cover; a face below it fails its backfill
+   * (the rest would be black). Archive crops cover every shipped model fully; crops stored before
+   * them (an embedder's own, narrower crop) may not.
+   */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  BACKFILL_MIN_CROP_COVERAGE = 0.9;
+
   /** HNSW graph degree. 16 is hnswlib's default; face data at ≥1M wants 32–48 (see docs/vector-index-facts). */
   @Type(() => Number) @IsInt() @Min(4) @Max(128)
   HNSW_M = 16;

@@ -14,6 +14,7 @@ export * from './repositories/gallery.repository.js';
 export * from './repositories/identity.repository.js';
 export * from './repositories/index-change.listener.js';
 export * from './repositories/index-change.repository.js';
+export * from './repositories/model-migration.repository.js';
 export * from './repositories/model-version.repository.js';
 export * from './repositories/pagination.js';
 export * from './repositories/tenant.repository.js';

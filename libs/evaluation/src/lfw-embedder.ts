@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { dot, squaredDistanceFromCosine } from '../../common/src/index.js';
+import type { CropAlignment } from '../../inference/src/alignment/face-archive.js';
 import type { DetectionOptions } from '../../inference/src/detection/face.detector.js';
 import type { EmbeddedFace, FacePipeline } from '../../inference/src/face.pipeline.js';
 import type { DecodedImage } from '../../inference/src/image/image.decoder.js';
@@ -47,10 +48,11 @@ export const SUBJECT_POLICY = 'subject';
  * embedder's decision threshold, which `calibrate-threshold --write` changes without changing any
  * embedding.
  */
-export function openSubjectEmbeddingCache(dir: string, pipeline: FacePipeline, detection: DetectionOptions): EmbeddingCache {
+export function openSubjectEmbeddingCache(dir: string, pipeline: FacePipeline, detection: DetectionOptions, via?: CropAlignment): EmbeddingCache {
   const embedder = { ...pipeline.embedder.manifest, threshold: undefined };
   const fingerprint = createHash('sha256')
-    .update(JSON.stringify({ detector: pipeline.detector.manifest, embedder, detection }))
+    // `via` only when given, so existing caches keep their names.
+    .update(JSON.stringify({ detector: pipeline.detector.manifest, embedder, detection, ...(via && { via }) }))
     .digest('hex')
     .slice(0, 12);
   return EmbeddingCache.open(dir, {
@@ -66,6 +68,8 @@ export interface EmbedImagesOptions {
   progress?: (line: string) => void;
   /** Sees each freshly embedded face with its crop (cache hits have none: pass no cache to see all). */
   onEmbedded?: (path: string, face: EmbeddedFace) => void;
+  /** Embed through a crop of this alignment (see FacePipeline.embedFaces); the cache must be opened with it too. */
+  via?: CropAlignment;
 }
 
 export interface SubjectEmbeddings {
@@ -88,7 +92,7 @@ type Prepared = { hit: true; sha256: string; detected: boolean; embedding: Float
 export async function embedSubjectFaces(
   pipeline: FacePipeline,
   paths: readonly string[],
-  { cache, label, progressIntervalMs = 2000, progress = (line) => process.stderr.write(`${line}\n`), onEmbedded }: EmbedImagesOptions,
+  { cache, label, progressIntervalMs = 2000, progress = (line) => process.stderr.write(`${line}\n`), onEmbedded, via }: EmbedImagesOptions,
 ): Promise<SubjectEmbeddings> {
   const alignment = pipeline.embedder.manifest.alignment;
   const embeddings = new Map<string, Float32Array>();
@@ -133,7 +137,7 @@ export async function embedSubjectFaces(
       cached++;
     } else {
       const subject = pickSubjectFace(current.image, await pipeline.detect(current.image), alignment);
-      const [embedded] = await pipeline.embedFaces(current.image, [subject.face]);
+      const [embedded] = await pipeline.embedFaces(current.image, [subject.face], undefined, via);
       onEmbedded?.(paths[i], embedded);
       embedding = embedded.embedding;
       detected = subject.detected;

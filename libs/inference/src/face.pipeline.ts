@@ -1,3 +1,4 @@
+import { CropAlignment, realignCrop } from './alignment/face-archive.js';
 import { alignFace } from './alignment/similarity-transform.js';
 import { DetectedFace } from './detection/detected-face.js';
 import { DetectionOptions, FaceDetector } from './detection/face.detector.js';
@@ -69,10 +70,23 @@ export class FacePipeline {
     return alignFace(image, face.landmarks, template, width, height);
   }
 
-  /** Aligns and embeds the given faces of one image, in one batched pass. */
-  async embedFaces(image: RgbImage, faces: DetectedFace[], timings?: StageTimings): Promise<EmbeddedFace[]> {
+  /**
+   * The embedder's crop of a face from a crop stored for another alignment (`realignCrop`), as a model
+   * upgrade feeds stored faces to the new model.
+   */
+  realign(stored: RgbImage, storedAlignment: CropAlignment, landmarks: DetectedFace['landmarks']): { crop: RgbImage; coverage: number } {
+    return realignCrop(stored, storedAlignment, landmarks, this.embedder.manifest.alignment);
+  }
+
+  /**
+   * Aligns and embeds the given faces of one image, in one batched pass. With `via`, each face is first
+   * cropped to that alignment and the embedder's crop made from it, as if re-embedding a stored crop.
+   */
+  async embedFaces(image: RgbImage, faces: DetectedFace[], timings?: StageTimings, via?: CropAlignment): Promise<EmbeddedFace[]> {
     let t = performance.now();
-    const crops = faces.map((face) => this.align(image, face));
+    const crops = faces.map((face) =>
+      via ? this.realign(alignFace(image, face.landmarks, via.template, via.width, via.height), via, face.landmarks).crop : this.align(image, face),
+    );
     if (timings) timings.alignMs += performance.now() - t;
     t = performance.now();
     const embeddings = await this.embedder.embed(crops);

@@ -1,3 +1,4 @@
+export * from './alignment/face-archive.js';
 export * from './alignment/similarity-transform.js';
 export * from './detection/detected-face.js';
 export * from './detection/face.detector.js';

@@ -1,9 +1,10 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { DomainException, ErrorCode } from '../../common/src/index.js';
-import { EnrollmentBatchRepository, EnrollmentRecord, FaceRepository } from '../../database/src/index.js';
-import { encodePng } from '../../inference/src/index.js';
+import { EnrollmentBatchRepository, EnrollmentRecord, FaceRepository, ModelMigrationRepository, NewEmbedding } from '../../database/src/index.js';
+import { CROP_FORMAT, encodeCrop, FACE_ARCHIVE_ALIGNMENT } from '../../inference/src/index.js';
 import { FaceAnalysisService, FaceSelection } from './face-analysis.service.js';
 import { FaceIndexService } from './face-index.service.js';
+import { ModelEmbedders, StoredCrop } from './model-embedders.service.js';
 import { EnrollmentResult, FaceQualityReport, GalleryScope, toFaceRecord } from './recognition.types.js';
 
 export interface EnrollFaceCommand extends FaceSelection, GalleryScope {
@@ -21,6 +22,8 @@ export class EnrollmentService {
     private readonly analysis: FaceAnalysisService,
     private readonly faces: FaceRepository,
     private readonly batches: EnrollmentBatchRepository,
+    private readonly migrations: ModelMigrationRepository,
+    private readonly embedders: ModelEmbedders,
     // The API's in-memory index. Workers keep none: API processes read their enrollments from Postgres.
     @Optional() private readonly index?: FaceIndexService,
   ) {}
@@ -76,6 +79,8 @@ export class EnrollmentService {
         { reasons, quality: measures },
       );
     }
+    const crop = await encodeCrop(this.analysis.archiveCrop(image, face));
+    const landmarks = face.landmarks.flatMap((p) => [p.x, p.y]);
     const record: EnrollmentRecord = {
       tenantId: command.tenantId,
       galleryId: command.galleryId,
@@ -83,18 +88,33 @@ export class EnrollmentService {
       displayName: command.displayName,
       face: {
         box: face.box,
-        landmarks: face.landmarks.flatMap((p) => [p.x, p.y]),
+        landmarks,
         detectorScore: face.score,
         detectorModelId: this.analysis.detectorId,
         sourceSha256: image.sha256,
         sourceWidth: image.width,
         sourceHeight: image.height,
-        crop: await encodePng(face.crop),
-        cropFormat: 'png',
-        cropTemplate: this.analysis.cropTemplate,
+        crop,
+        cropFormat: CROP_FORMAT,
+        cropTemplate: FACE_ARCHIVE_ALIGNMENT.id,
       },
       embedding: { modelVersionId: this.analysis.embedderId, vector: face.embedding },
+      migrationEmbeddings: await this.migrationEmbeddings(command.galleryId, { crop, cropTemplate: FACE_ARCHIVE_ALIGNMENT.id, landmarks }),
     };
     return { record, quality };
+  }
+
+  /**
+   * The face in the space of each model migration open for the gallery, made from its stored crop
+   * exactly as the backfill makes it. A migration opened after this read is not missed: the face
+   * then has no embedding in that space, and the backfill gives it one.
+   */
+  private async migrationEmbeddings(galleryId: string, stored: StoredCrop): Promise<NewEmbedding[]> {
+    const embeddings: NewEmbedding[] = [];
+    for (const modelVersionId of await this.migrations.openTargets(galleryId)) {
+      const [outcome] = await this.embedders.reembed(modelVersionId, [stored]);
+      if ('vector' in outcome) embeddings.push({ modelVersionId, vector: outcome.vector });
+    }
+    return embeddings;
   }
 }

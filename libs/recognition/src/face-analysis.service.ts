@@ -3,7 +3,7 @@ import { DomainException, ErrorCode } from '../../common/src/index.js';
 import { AppConfig } from '../../config/src/index.js';
 import { ModelVersionRepository } from '../../database/src/index.js';
 import {
-  assessFaceQuality, DecodedImage, DetectedFace, EmbeddedFace, FacePipeline, ImageDecodeError, ImageDecodeFailure,
+  archiveCrop, assessFaceQuality, CropAlignment, DecodedImage, DetectedFace, EmbeddedFace, FacePipeline, ImageDecodeError, ImageDecodeFailure,
   qualityFailures, RgbImage,
 } from '../../inference/src/index.js';
 import { DecisionThreshold, resolveThreshold, ThresholdRequest } from './decision-threshold.js';
@@ -90,8 +90,14 @@ export class FaceAnalysisService implements OnModuleInit, OnApplicationShutdown 
     return resolveThreshold(this.engine.embedder.manifest.threshold, request, this.config.defaultFar);
   }
 
-  get cropTemplate(): string {
-    return this.engine.embedder.manifest.id;
+  /** Where the embedder wants the five landmarks in its crop. */
+  get embedderAlignment(): CropAlignment {
+    return this.engine.embedder.manifest.alignment;
+  }
+
+  /** The crop kept of an enrolled face (FACE_ARCHIVE_ALIGNMENT), from which any later embedder can be fed. */
+  archiveCrop(image: RgbImage, face: DetectedFace): RgbImage {
+    return archiveCrop(image, face.landmarks);
   }
 
   async decode(bytes: Uint8Array): Promise<DecodedImage> {

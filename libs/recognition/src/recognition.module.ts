@@ -7,6 +7,8 @@ import { EnrollmentService } from './enrollment.service.js';
 import { FaceIndexService } from './face-index.service.js';
 import { GalleryService } from './gallery.service.js';
 import { IndexChangeRetentionService } from './index-change-retention.service.js';
+import { ModelEmbedders } from './model-embedders.service.js';
+import { ModelMigrationService } from './model-migration.service.js';
 import { ModelRegistryModule } from './model-registry.module.js';
 import { SearchService } from './search.service.js';
 
@@ -15,9 +17,10 @@ import { SearchService } from './search.service.js';
   imports: [ConfigModule, DatabaseModule, JobsModule, ModelRegistryModule],
   providers: [
     FaceIndexService, IndexChangeRetentionService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService,
+    ModelEmbedders, ModelMigrationService,
   ],
   exports: [
-    ModelRegistryModule, FaceIndexService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService,
+    ModelRegistryModule, FaceIndexService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService, ModelMigrationService,
   ],
 })
 export class RecognitionModule {}

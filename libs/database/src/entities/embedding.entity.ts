@@ -7,6 +7,8 @@ export class EmbeddingEntity {
   @PrimaryGeneratedColumn('increment', { type: 'bigint' }) id: string;
   @Column('uuid', { name: 'face_id' }) faceId: string;
   @Column('text', { name: 'model_version_id' }) modelVersionId: string;
-  @Column('real', { array: true }) vector: number[];
+  /** int8 codes, one byte per dimension (see encodeEmbedding). */
+  @Column('bytea') codes: Buffer;
+  @Column('real') scale: number;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt: Date;
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '../../../config/src/index.js';
 import { DatabaseModule } from '../database.module.js';
 import { EnrollmentBatchRepository } from '../repositories/enrollment-batch.repository.js';
+import { ModelMigrationRepository } from '../repositories/model-migration.repository.js';
 import { JobQueue } from './job-queue.js';
 
 /**
@@ -10,7 +11,7 @@ import { JobQueue } from './job-queue.js';
  */
 @Module({
   imports: [ConfigModule, DatabaseModule],
-  providers: [JobQueue, EnrollmentBatchRepository],
-  exports: [JobQueue, EnrollmentBatchRepository],
+  providers: [JobQueue, EnrollmentBatchRepository, ModelMigrationRepository],
+  exports: [JobQueue, EnrollmentBatchRepository, ModelMigrationRepository],
 })
 export class JobsModule {}

@@ -10,8 +10,16 @@ export interface BatchItemJob {
   itemId: string;
 }
 
+/** Re-embeds the stored crops of a model migration's faces, batch after batch; data `{ migrationId }`. */
+export const BACKFILL_EMBEDDINGS = 'backfill-embeddings';
+
+export interface BackfillJob {
+  migrationId: string;
+}
+
 /** Every queue, created at start; a dead letter before the queue that names it. */
 export const QUEUES: QueueDefinition[] = [
   { name: ENROLL_BATCH_ITEM_GIVEN_UP },
   { name: ENROLL_BATCH_ITEM, deadLetter: ENROLL_BATCH_ITEM_GIVEN_UP },
+  { name: BACKFILL_EMBEDDINGS },
 ];

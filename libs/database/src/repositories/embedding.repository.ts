@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { dequantizeInt8, quantizeInt8 } from '../../../vector-index/src/index.js';
 
 /** An index entry: the embedding row id is the label in its model's index. */
 export interface EmbeddingLabel {
@@ -40,7 +41,7 @@ export class EmbeddingRepository {
     let after = 0;
     for (;;) {
       const rows: IndexedEmbeddingRow[] = await this.dataSource.query(
-        `SELECT e.id, f.gallery_id, f.identity_id, e.face_id, e.vector
+        `SELECT e.id, f.gallery_id, f.identity_id, e.face_id, e.codes, e.scale
            FROM embeddings e JOIN faces f ON f.id = e.face_id
           WHERE e.model_version_id = $1 AND e.id > $2
           ORDER BY e.id LIMIT $3`,
@@ -55,7 +56,7 @@ export class EmbeddingRepository {
   /** The identity's embeddings in one model (for verification against an enrolled person). */
   async forIdentity(identityId: string, modelVersionId: string): Promise<IndexedEmbedding[]> {
     const rows = await this.dataSource.query(
-      `SELECT e.id, f.gallery_id, f.identity_id, e.face_id, e.vector
+      `SELECT e.id, f.gallery_id, f.identity_id, e.face_id, e.codes, e.scale
          FROM embeddings e JOIN faces f ON f.id = e.face_id
         WHERE f.identity_id = $1 AND e.model_version_id = $2
         ORDER BY e.id`,
@@ -67,7 +68,7 @@ export class EmbeddingRepository {
   /** The gallery's embeddings in one model, in id order; only those of `faceIds` when given (unknown ids are skipped). */
   async forGallery(galleryId: string, modelVersionId: string, faceIds?: readonly string[]): Promise<IndexedEmbedding[]> {
     const rows = await this.dataSource.query(
-      `SELECT e.id, f.gallery_id, f.identity_id, e.face_id, e.vector
+      `SELECT e.id, f.gallery_id, f.identity_id, e.face_id, e.codes, e.scale
          FROM embeddings e JOIN faces f ON f.id = e.face_id
         WHERE f.gallery_id = $1 AND e.model_version_id = $2 AND ($3::text[] IS NULL OR f.id::text = ANY($3::text[]))
         ORDER BY e.id`,
@@ -77,13 +78,33 @@ export class EmbeddingRepository {
   }
 }
 
-/** An embedding joined with its face, as selected for the index (`e.id, f.gallery_id, f.identity_id, e.face_id, e.vector`). */
+/** An embedding joined with its face, as selected for the index (`e.id, f.gallery_id, f.identity_id, e.face_id, e.codes, e.scale`). */
 export interface IndexedEmbeddingRow {
   id: string;
   gallery_id: string;
   identity_id: string;
   face_id: string;
-  vector: number[];
+  codes: Buffer;
+  scale: number;
+}
+
+/** An embedding as stored: its int8 codes (one byte per dimension) and the scale that restores them. */
+export interface StoredEmbedding {
+  codes: Buffer;
+  scale: number;
+}
+
+/**
+ * Embeddings rest in Postgres in int8 form (128 bytes for a 128-D face, plus the scale), which on
+ * LFW scores the same as float32; every reader, the index included, sees the restored unit vector.
+ */
+export function encodeEmbedding(vector: ArrayLike<number>): StoredEmbedding {
+  const { codes, scale } = quantizeInt8(vector);
+  return { codes: Buffer.from(codes.buffer, codes.byteOffset, codes.byteLength), scale };
+}
+
+export function decodeEmbedding({ codes, scale }: StoredEmbedding): Float32Array {
+  return dequantizeInt8({ codes: new Int8Array(codes.buffer, codes.byteOffset, codes.byteLength), scale });
 }
 
 export function toIndexed(row: IndexedEmbeddingRow): IndexedEmbedding {
@@ -92,6 +113,6 @@ export function toIndexed(row: IndexedEmbeddingRow): IndexedEmbedding {
     galleryId: row.gallery_id,
     identityId: row.identity_id,
     faceId: row.face_id,
-    vector: Float32Array.from(row.vector),
+    vector: decodeEmbedding(row),
   };
 }

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { notFound } from '../../../common/src/index.js';
 import { FaceEntity, IdentityEntity } from '../entities/index.js';
-import { deleteEmbeddings } from './embedding.repository.js';
+import { deleteEmbeddings, encodeEmbedding } from './embedding.repository.js';
 import { IndexRemoval, recordIndexChanges } from './index-change.repository.js';
 
 export interface NewFace {
@@ -26,7 +26,15 @@ export interface EnrollmentRecord {
   /** Replaces the stored display name when given; kept otherwise. */
   displayName?: string | null;
   face: NewFace;
-  embedding: { modelVersionId: string; vector: Float32Array };
+  /** In the serving model's space. */
+  embedding: NewEmbedding;
+  /** In the spaces of open model migrations (dual write), so that new faces need no backfill. */
+  migrationEmbeddings?: NewEmbedding[];
+}
+
+export interface NewEmbedding {
+  modelVersionId: string;
+  vector: Float32Array;
 }
 
 export interface EnrolledFace {
@@ -69,14 +77,17 @@ export async function enrollIn(em: EntityManager, record: EnrollmentRecord): Pro
     cropFormat: f.cropFormat,
     cropTemplate: f.cropTemplate,
   });
-  const [{ id: embeddingId }] = await em.query(
-    'INSERT INTO embeddings (face_id, model_version_id, vector) VALUES ($1, $2, $3) RETURNING id',
-    [face.id, record.embedding.modelVersionId, Array.from(record.embedding.vector)],
-  );
-  const embeddingLabel = Number(embeddingId);
+  const labels = [];
+  for (const embedding of [record.embedding, ...(record.migrationEmbeddings ?? [])]) {
+    const [{ id }] = await em.query(
+      'INSERT INTO embeddings (face_id, model_version_id, codes, scale) VALUES ($1, $2, $3, $4) RETURNING id',
+      [face.id, embedding.modelVersionId, ...Object.values(encodeEmbedding(embedding.vector))],
+    );
+    labels.push({ label: Number(id), modelVersionId: embedding.modelVersionId });
+  }
   // Every process's index (this one's, the API replicas', and after a worker's enrollment) follows this change.
-  const changeId = await recordIndexChanges(em, 'add', [{ label: embeddingLabel, modelVersionId: record.embedding.modelVersionId }]);
-  return { identity, identityCreated: row.created, face, embeddingLabel, changeId: changeId! };
+  const changeId = await recordIndexChanges(em, 'add', labels);
+  return { identity, identityCreated: row.created, face, embeddingLabel: labels[0].label, changeId: changeId! };
 }
 
 @Injectable()

@@ -31,6 +31,10 @@ export class GalleryRepository {
     return gallery;
   }
 
+  async belongsTo(tenantId: string, id: string): Promise<boolean> {
+    return this.dataSource.getRepository(GalleryEntity).existsBy({ id, tenantId });
+  }
+
   findByName(tenantId: string, name: string): Promise<GalleryEntity | null> {
     return this.dataSource.getRepository(GalleryEntity).findOneBy({ tenantId, name });
   }

@@ -62,7 +62,7 @@ export class IndexSourceReader {
   async changesAfter(watermark: number, limit: number, modelVersionId: string): Promise<IndexChange[]> {
     const rows: (Partial<IndexedEmbeddingRow> & { change_id: string; op: IndexChangeOp; embedding_id: string; model_version_id: string })[] =
       await this.em.query(
-        `SELECT c.id AS change_id, c.op, c.embedding_id, c.model_version_id, e.id, f.gallery_id, f.identity_id, e.face_id, e.vector
+        `SELECT c.id AS change_id, c.op, c.embedding_id, c.model_version_id, e.id, f.gallery_id, f.identity_id, e.face_id, e.codes, e.scale
            FROM index_changes c
            LEFT JOIN embeddings e ON c.op = 'add' AND c.model_version_id = $3 AND e.id = c.embedding_id
            LEFT JOIN faces f ON f.id = e.face_id
@@ -104,7 +104,7 @@ export class IndexSourceReader {
   /** The embeddings of `labels` that exist in `modelVersionId`'s space. */
   async embeddings(labels: number[], modelVersionId: string): Promise<IndexedEmbedding[]> {
     const rows: IndexedEmbeddingRow[] = await this.em.query(
-      `SELECT e.id, f.gallery_id, f.identity_id, e.face_id, e.vector
+      `SELECT e.id, f.gallery_id, f.identity_id, e.face_id, e.codes, e.scale
          FROM embeddings e JOIN faces f ON f.id = e.face_id
         WHERE e.id = ANY($1::bigint[]) AND e.model_version_id = $2`,
       [labels, modelVersionId],

@@ -111,14 +111,21 @@ export async function resizeRgb(image: RgbImage, width: number, height: number):
   return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
-/** Lossless PNG of an aligned crop: lossless so that re-embedding it later reproduces today's vector. */
-export async function encodePng(image: RgbImage): Promise<Buffer> {
+/** How stored crops are encoded (`faces.crop_format`). */
+export const CROP_FORMAT = 'webp';
+
+/**
+ * A stored crop: lossless, so that re-embedding it later reproduces today's vector, and WebP, which
+ * holds a 256×256 archive crop in about 50 KB where PNG takes 112 KB (40 London faces).
+ */
+export async function encodeCrop(image: RgbImage): Promise<Buffer> {
   return sharp(image.data, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .png({ compressionLevel: 9 })
+    .webp({ lossless: true })
     .toBuffer();
 }
 
-export async function decodePng(png: Uint8Array): Promise<RgbImage> {
-  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+/** RGB pixels of a stored crop (any format libvips reads: WebP now, PNG for faces stored before). */
+export async function decodeCrop(bytes: Uint8Array): Promise<RgbImage> {
+  const { data, info } = await sharp(bytes).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
