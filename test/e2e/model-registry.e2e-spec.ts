@@ -26,7 +26,7 @@ describe('model registry over GraphQL (end to end)', () => {
   let databaseUrl: string;
   let storeDir: string;
   let importDir: string;
-  const clients: Record<'admin' | 'operator' | 'reader', GraphqlClient> = {} as never;
+  const clients: Record<'admin' | 'operator' | 'reader' | 'platform', GraphqlClient> = {} as never;
   const generated = generatedEmbedder(512);
   const manifest = manifestFor(generated, 'arcface-like-512', 512);
 
@@ -59,6 +59,7 @@ describe('model registry over GraphQL (end to end)', () => {
     for (const role of ['admin', 'operator', 'reader'] as const) {
       clients[role] = api.withKey((await app.get(ApiKeyService).createKey({ tenant: 'acme', role, name: role })).key);
     }
+    clients.platform = api.withKey((await app.get(ApiKeyService).createKey({ tenant: 'default', role: 'admin', name: 'platform admin' })).key);
   });
 
   afterAll(() => app?.close());
@@ -138,10 +139,11 @@ describe('model registry over GraphQL (end to end)', () => {
     const enrolled = await operator.request('mutation($input: FaceEnrollInput!) { enrollFace(input: $input) { faces { id } } }', { input: { galleryId, externalId: 'p1', imageBase64 } });
     expect(enrolled.errors).toBeUndefined();
 
-    await expectRefused('MODEL_NOT_READY', undefined, () => clients.admin.request(ACTIVATE, { input: { modelId: 'arcface-like-512' } }));
+    await expectRefused('FORBIDDEN', undefined, () => clients.admin.request(ACTIVATE, { input: { modelId: 'arcface-like-512' } }));
+    await expectRefused('MODEL_NOT_READY', undefined, () => clients.platform.request(ACTIVATE, { input: { modelId: 'arcface-like-512' } }));
     const refused = await clients.admin.request(ACTIVATE, { input: { modelId: 'arcface-like-512', galleryId } });
     expect(refused.errors![0].extensions).toEqual({ code: 'MODEL_NOT_READY', details: { modelId: 'arcface-like-512', galleryId, faces: 1, missingFaces: 1 } });
-    await expectRefused('NOT_FOUND', undefined, () => clients.admin.request(ACTIVATE, { input: { modelId: 'missing' } }));
+    await expectRefused('NOT_FOUND', undefined, () => clients.platform.request(ACTIVATE, { input: { modelId: 'missing' } }));
 
     const emptyId = (await operator.request('mutation { createGallery(input: { name: "empty" }) { id } }')).data!.createGallery.id;
     const pinned = await clients.admin.request(ACTIVATE, { input: { modelId: 'arcface-like-512', galleryId: emptyId } });

@@ -7,7 +7,7 @@ import { DomainException } from '../../libs/common/src/index.js';
 import { AppConfig } from '../../libs/config/src/index.js';
 import { EmbeddingRepository, ModelVersionRepository, TenantRepository } from '../../libs/database/src/index.js';
 import {
-  EnrollmentService, FaceAnalysisService, GalleryService, ModelRegistryService, RecognitionModule, SearchService,
+  EnrollmentService, FaceAnalysisService, GalleryService, ModelMigrationService, ModelRegistryService, RecognitionModule, SearchService,
 } from '../../libs/recognition/src/index.js';
 import { bundledManifest, generatedEmbedder, manifestFor, sha256Of } from '../support/generated-embedders.js';
 import { GENERATED_MODEL_DIR, londonPhoto, sharedPath } from '../support/shared-data.js';
@@ -151,6 +151,18 @@ describe('model registry (integration)', () => {
     expect((await registry.get('generated-512')).status).toBe('validated');
     await registry.activate('generated-512', tenantId, null);
     expect(await queryDatabase(databaseUrl, "SELECT id FROM model_versions WHERE status = 'active'")).toEqual([{ id: 'generated-512' }]);
+  });
+
+  it('makes an imported model a model migration target: once the backfill covers a gallery, the gallery can be pinned to it', async () => {
+    const [staff] = await queryDatabase<{ id: string }>(databaseUrl, "SELECT id FROM galleries WHERE name = 'staff'");
+    const migrations = app.get(ModelMigrationService);
+    const migration = await migrations.start({ tenantId, fromModelId: 'mobilefacenet-128', toModelId: 'dlib-imported', galleryId: staff.id });
+    while ((await migrations.backfillBatch(migration.id, 'test')) > 0);
+    expect(await migrations.finishBackfill(migration.id)).toBe(true);
+    expect(await app.get(EmbeddingRepository).forGallery(staff.id, 'dlib-imported')).toHaveLength(1);
+    expect(await registry.activate('dlib-imported', tenantId, staff.id)).toMatchObject({ galleryId: staff.id, model: { id: 'dlib-imported', pinnedGalleries: 1 } });
+    const other = await app.get(TenantRepository).getByName('other');
+    expect(await refusal(registry.activate('dlib-imported', other.id, null))).toMatchObject({ code: 'FORBIDDEN' });
   });
 
   it('runs the active imported model after a restart: 512-D embeddings, found again by identify', async () => {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { AppConfig } from '../../config/src/index.js';
 import type { ModelVersionRow } from '../../database/src/index.js';
-import { EmbedderManifest, FacePipelineOptions } from '../../inference/src/index.js';
+import { EmbedderManifest, FacePipelineOptions, StoredEmbedder } from '../../inference/src/index.js';
 
 /**
  * The inference engine's options as the validated configuration sets them (API, CLI and jobs alike).
@@ -10,9 +10,7 @@ import { EmbedderManifest, FacePipelineOptions } from '../../inference/src/index
  */
 export function facePipelineOptions(config: AppConfig, activeEmbedder?: ModelVersionRow | null): FacePipelineOptions {
   const { models, detection, limits } = config;
-  const stored = activeEmbedder?.storedFile && activeEmbedder.storedSha256
-    ? { manifest: activeEmbedder.manifest as unknown as EmbedderManifest, path: join(models.storeDir, activeEmbedder.storedFile), sha256: activeEmbedder.storedSha256 }
-    : undefined;
+  const stored = storedEmbedder(config, activeEmbedder);
   return {
     modelDir: models.dir,
     generatedModelDir: models.generatedDir,
@@ -25,4 +23,10 @@ export function facePipelineOptions(config: AppConfig, activeEmbedder?: ModelVer
     detection,
     limits: { maxBytes: limits.maxUploadBytes, maxPixels: limits.maxImagePixels },
   };
+}
+
+/** An imported model version as the engine loads it from the model store; undefined for bundled ones (or none). */
+export function storedEmbedder(config: AppConfig, row?: ModelVersionRow | null): StoredEmbedder | undefined {
+  if (!row?.storedFile || !row.storedSha256) return undefined;
+  return { manifest: row.manifest as unknown as EmbedderManifest, path: join(config.models.storeDir, row.storedFile), sha256: row.storedSha256 };
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DomainException, ErrorCode } from '../../common/src/index.js';
 import { AppConfig } from '../../config/src/index.js';
-import { ModelVersionRepository, ModelVersionRow } from '../../database/src/index.js';
+import { DEFAULT_TENANT, ModelVersionRepository, ModelVersionRow, TenantRepository } from '../../database/src/index.js';
 import {
   EmbedderManifest, ModelImportError, ModelImportFailure, parseEmbedderManifest, validateEmbedderImport,
 } from '../../inference/src/index.js';
@@ -39,8 +39,9 @@ export type ModelFileSource = { bytes: Uint8Array; truncated?: boolean } | { imp
 /**
  * The model registry: imports ONNX embedders after validating them on real faces, lists model
  * versions, and records which embedder is active, platform-wide or per gallery. Models are
- * platform-wide: only admins call this (the API's resolver says so), and a gallery is found only in
- * the caller's tenant, as for every data operation.
+ * platform-wide: admins of any tenant import and list them (the API's resolver says so; an import
+ * changes nothing until it is made active), a gallery is found only in the caller's tenant, as for
+ * every data operation, and only the default tenant's admins switch the platform-wide model.
  */
 @Injectable()
 export class ModelRegistryService {
@@ -52,6 +53,7 @@ export class ModelRegistryService {
     private readonly files: ModelFileStore,
     private readonly probes: ProbeFaceSource,
     private readonly analysis: FaceAnalysisService,
+    private readonly tenants: TenantRepository,
   ) {}
 
   /**
@@ -97,12 +99,17 @@ export class ModelRegistryService {
   }
 
   /**
-   * Records `modelId` as the active embedder, platform-wide (no gallery) or for one of the tenant's
-   * galleries; MODEL_NOT_READY while a face it would serve lacks an embedding in its space.
+   * Records `modelId` as the active embedder, platform-wide (no gallery: the default tenant's admins
+   * only) or for one of the tenant's galleries; MODEL_NOT_READY while a face it would serve lacks an
+   * embedding in its space (a model migration backfills them).
    * Processes load the global one at boot; a pinned gallery is recorded for the per-gallery
    * serving that model migration brings, and is served with the global model until then.
    */
   async activate(modelId: string, tenantId: string, galleryId: string | null): Promise<ModelActivation> {
+    // As for model migrations of every gallery: what changes every tenant is the platform tenant's call.
+    if (!galleryId && (await this.tenants.get(tenantId)).name !== DEFAULT_TENANT) {
+      throw new DomainException(ErrorCode.FORBIDDEN, `Only admins of the ${DEFAULT_TENANT} tenant make a model active platform-wide; name a gallery`);
+    }
     const row = await this.models.activate(modelId, galleryId ? { global: false, tenantId, galleryId } : { global: true });
     this.logger.log(`Model ${modelId} made active ${galleryId ? `for gallery ${galleryId}` : 'platform-wide'}`);
     return { model: this.view(row), galleryId, servedNow: row.id === this.analysis.embedderId };

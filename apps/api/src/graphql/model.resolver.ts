@@ -35,7 +35,8 @@ export class ModelResolver {
 
   @Mutation(() => ModelActivationModel, {
     description:
-      'Makes an embedder active platform-wide, or pins one of your galleries to it; MODEL_NOT_READY while a face it would serve has no embedding in its space.',
+      'Makes an embedder active platform-wide (admins of the default tenant), or pins one of your galleries to it; MODEL_NOT_READY while a face it would serve ' +
+      'has no embedding in its space (startModelMigration backfills them).',
   })
   @RequireRole('admin')
   setActiveModel(@Args('input') input: ModelActivateInput, @CurrentPrincipal() principal: Principal) {

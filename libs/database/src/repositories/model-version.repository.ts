@@ -104,9 +104,14 @@ export class ModelVersionRepository {
   }
 
   async get(id: string): Promise<ModelVersionRow> {
-    const [row]: ModelVersionRow[] = await this.dataSource.query(`${SELECT_ROWS} WHERE m.id = $1`, [id]);
+    const row = await this.find(id);
     if (!row) throw notFound('Model', id);
     return row;
+  }
+
+  async find(id: string): Promise<ModelVersionRow | null> {
+    const [row]: ModelVersionRow[] = await this.dataSource.query(`${SELECT_ROWS} WHERE m.id = $1`, [id]);
+    return row ?? null;
   }
 
   /** The globally active embedder, if one was ever made active (otherwise processes use EMBEDDER_MODEL). */
