@@ -153,6 +153,7 @@ describe('access control: API keys, roles, tenants, audit (end to end)', () => {
     expect(roles.get('enrollmentBatch')).toBe('reader');
     expect(roles.get('createApiKey')).toBe('admin');
     expect(roles.get('startModelMigration')).toBe('admin');
+    for (const field of ['models', 'model', 'registerModel', 'setActiveModel']) expect(roles.get(field)).toBe('admin');
   });
 
   it('erases an identity completely: rows, crops, embeddings, index; the photo is then UNKNOWN; the audit keeps no name', async () => {

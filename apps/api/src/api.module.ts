@@ -16,17 +16,18 @@ import { FaceResolver } from './graphql/face.resolver.js';
 import { GalleryResolver, IdentityResolver } from './graphql/gallery.resolver.js';
 import { ModelMigrationResolver } from './graphql/model-migration.resolver.js';
 import { formatGraphqlError } from './graphql/graphql-error.formatter.js';
+import { ModelResolver } from './graphql/model.resolver.js';
 import { queryLimitsRule } from './graphql/query-limits.rule.js';
 import { QueryTimeoutInterceptor } from './graphql/query-timeout.interceptor.js';
 import { HealthController } from './health/health.controller.js';
 import { ImageInputReader } from './upload/image-input.reader.js';
 
 /** Root fields that run the models: they weigh in the complexity limit as MODEL_FIELD_COST plain fields. */
-const MODEL_FIELDS = new Set(['enrollFace', 'identify', 'verify', 'detectFaces', 'clusterFaces', 'assignFaceToCluster']);
+const MODEL_FIELDS = new Set(['enrollFace', 'identify', 'verify', 'detectFaces', 'clusterFaces', 'assignFaceToCluster', 'registerModel']);
 const MODEL_FIELD_COST = 100;
 
 /** Every resolver of the schema (the access test checks that each root field declares a role). */
-export const RESOLVERS = [GalleryResolver, IdentityResolver, FaceResolver, BatchResolver, ClusterResolver, AccessResolver, ModelMigrationResolver];
+export const RESOLVERS = [GalleryResolver, IdentityResolver, FaceResolver, BatchResolver, ClusterResolver, AccessResolver, ModelMigrationResolver, ModelResolver];
 
 @Module({
   imports: [

@@ -6,9 +6,12 @@ import { CliCommand, isUserError, parseArgs, UsageError } from './commands/comma
 import { enrollDirCommand } from './commands/enroll-dir.command.js';
 import { keysCommand } from './commands/keys.command.js';
 import { migrateCommand } from './commands/migrate.command.js';
+import { modelsCommand } from './commands/models.command.js';
 import { qualityReportCommand } from './commands/quality-report.command.js';
 
-const COMMANDS: CliCommand[] = [migrateCommand, keysCommand, enrollDirCommand, calibrateThresholdCommand, qualityReportCommand, clusterFacesCommand];
+const COMMANDS: CliCommand[] = [
+  migrateCommand, keysCommand, modelsCommand, enrollDirCommand, calibrateThresholdCommand, qualityReportCommand, clusterFacesCommand,
+];
 
 function usage(): string {
   return ['Usage: npm run cli -- <command> [options]', '', ...COMMANDS.map((c) => `  ${c.usage.padEnd(48)} ${c.summary}`)].join('\n');

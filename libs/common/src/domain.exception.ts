@@ -14,6 +14,10 @@ export enum ErrorCode {
   VALIDATION = 'VALIDATION',
   DIMENSION_MISMATCH = 'DIMENSION_MISMATCH',
   MODEL_UNAVAILABLE = 'MODEL_UNAVAILABLE',
+  /** An imported model (manifest or ONNX file) fails validation; `details.reason` says which check, with its findings. */
+  MODEL_INVALID = 'MODEL_INVALID',
+  /** The model cannot be made active: its embeddings do not cover the faces it would serve (`details.missingFaces`). */
+  MODEL_NOT_READY = 'MODEL_NOT_READY',
   /** No API key, or one that is unknown or revoked. */
   UNAUTHENTICATED = 'UNAUTHENTICATED',
   /** The key's role does not allow the operation. */

@@ -9,6 +9,8 @@ export class AppConfig {
   readonly models: {
     dir: string; generatedDir: string; manifestDir: string; detector: string; embedder: string;
     executionProviders: string[]; intraOpThreads: number; embedBatchSize: number;
+    /** Model registry: stored imports, the folder `path` imports come from, and the faces imports are validated on. */
+    storeDir: string; importDir: string; validationFacesDir: string; validationFaces: number;
   };
   readonly detection: { scoreThreshold: number; nmsIou: number; maxSide: number; minSide: number };
   readonly limits: { maxUploadBytes: number; maxImagePixels: number; maxK: number; maxBatchItems: number };
@@ -51,6 +53,10 @@ export class AppConfig {
       executionProviders: env.ORT_EXECUTION_PROVIDERS,
       intraOpThreads: env.ORT_INTRA_OP_THREADS,
       embedBatchSize: env.EMBED_BATCH_SIZE,
+      storeDir: resolve(env.MODEL_STORE_DIR),
+      importDir: resolve(env.MODEL_IMPORT_DIR),
+      validationFacesDir: resolve(env.MODEL_VALIDATION_FACES_DIR),
+      validationFaces: env.MODEL_VALIDATION_FACES,
     };
     this.detection = { scoreThreshold: env.DETECTOR_SCORE_THRESHOLD, nmsIou: env.DETECTOR_NMS_IOU, maxSide: env.DETECTOR_MAX_SIDE, minSide: env.DETECTOR_MIN_SIDE };
     this.limits = { maxUploadBytes: env.MAX_UPLOAD_BYTES, maxImagePixels: env.MAX_IMAGE_PIXELS, maxK: env.IDENTIFY_MAX_K, maxBatchItems: env.MAX_BATCH_ITEMS };

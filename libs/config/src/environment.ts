@@ -86,11 +86,42 @@ export class EnvironmentVariables {
   @IsString()
   MODEL_MANIFEST_DIR = './models';
 
+  /**
+   * Where the model registry keeps imported ONNX embedders (registerModel), one file per model
+   * version, as validated (a fixed batch of 1 rewritten to dynamic). Every process that may run an
+   * imported model (API, workers, CLI) must see the same folder.
+   */
+  @IsString()
+  MODEL_STORE_DIR = './data/model-store';
+
+  /**
+   * The only folder whose files registerModel(input: { path }) may import: the way to bring a model
+   * larger than MAX_UPLOAD_BYTES (an ArcFace R100 is 250 MB), copied onto the server first. Paths
+   * leading outside it are refused, so an API key cannot make the server read other files.
+   */
+  @IsString()
+  MODEL_IMPORT_DIR = './data/model-imports';
+
+  /**
+   * Photos of different people, one face each, that an imported embedder is run on before it is
+   * accepted (aligned with its own template). The London set by default, beside the project as
+   * the models are; any folder of front portraits works.
+   */
+  @IsString()
+  MODEL_VALIDATION_FACES_DIR = '../shared/datasets/london/neutral_front';
+
+  /** How many of those photos (the first, by name) the validation uses: enough to catch batch mixing and constant output, cheap for a 250 MB model. */
+  @Type(() => Number) @IsInt() @Min(2) @Max(64)
+  MODEL_VALIDATION_FACES = 8;
+
   /** Detector manifest id. */
   @IsString()
   DETECTOR_MODEL = 'yunet-n';
 
-  /** Embedder manifest id: the embedding space new enrollments and searches use. */
+  /**
+   * Embedder manifest id: the embedding space new enrollments and searches use, until a model is
+   * made active in the registry (setActiveModel); from then on processes load that one at boot.
+   */
   @IsString()
   EMBEDDER_MODEL = 'mobilefacenet-128';
 

@@ -5,13 +5,15 @@ import { DetectionOptions, FaceDetector } from './detection/face.detector.js';
 import { FaceEmbedder } from './embedding/face.embedder.js';
 import { decodeImage, DecodedImage, ImageDecodeLimits } from './image/image.decoder.js';
 import { RgbImage } from './image/rgb-image.js';
-import { ModelDirectories, readManifest, readModelFile } from './model.manifest.js';
+import { ModelDirectories, readManifest, readModelFile, readStoredModelFile, StoredEmbedder } from './model.manifest.js';
 import { EngineLogger, OnnxSessionOptions } from './onnx/onnx-session.factory.js';
 
 export interface FacePipelineOptions extends ModelDirectories {
   manifestDir: string;
   detectorId: string;
   embedderId: string;
+  /** An embedder from the model registry, run instead of `embedderId`'s manifest and file. */
+  storedEmbedder?: StoredEmbedder;
   session: OnnxSessionOptions;
   embedBatchSize: number;
   detection: DetectionOptions;
@@ -45,13 +47,13 @@ export class FacePipeline {
 
   static async create(options: FacePipelineOptions, logger: EngineLogger): Promise<FacePipeline> {
     const detectorManifest = await readManifest(options.manifestDir, options.detectorId, 'detector');
-    const embedderManifest = await readManifest(options.manifestDir, options.embedderId, 'embedder');
+    const { storedEmbedder } = options;
+    const embedderManifest = storedEmbedder?.manifest ?? (await readManifest(options.manifestDir, options.embedderId, 'embedder'));
     const detector = await FaceDetector.create(
       detectorManifest, await readModelFile(options, detectorManifest), options.session, options.detection, logger,
     );
-    const embedder = await FaceEmbedder.create(
-      embedderManifest, await readModelFile(options, embedderManifest), options.session, options.embedBatchSize, logger,
-    );
+    const embedderFile = storedEmbedder ? await readStoredModelFile(storedEmbedder) : await readModelFile(options, embedderManifest);
+    const embedder = await FaceEmbedder.create(embedderManifest, embedderFile, options.session, options.embedBatchSize, logger);
     return new FacePipeline(detector, embedder, options.limits);
   }
 

@@ -10,3 +10,6 @@ export * from './image/rgb-image.js';
 export * from './model.manifest.js';
 export * from './onnx/onnx-session.factory.js';
 export * from './quality/face-quality.js';
+export * from './import/embedder-import.validator.js';
+export * from './import/embedder-manifest.parser.js';
+export * from './import/model-import.error.js';

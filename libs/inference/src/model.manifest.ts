@@ -94,17 +94,30 @@ export async function readModelFile(dirs: ModelDirectories, manifest: ModelManif
   const remedy = build
     ? `It is built from ${build.from}: run \`${build.command}\` (it writes to GENERATED_MODEL_DIR), or set GENERATED_MODEL_DIR to the folder that holds it.`
     : 'Set MODEL_DIR to the folder that holds it, or run `npm run models:fetch`.';
+  return readVerifiedFile(path, manifest.id, manifest.sha256, remedy, build ? ` Rebuild it: \`${build.command}\`.` : '');
+}
+
+/** An embedder imported into the model registry: its manifest, and its file as the registry stored it. */
+export interface StoredEmbedder {
+  manifest: EmbedderManifest;
+  path: string;
+  /** Of the stored bytes (the manifest's sha256 is of the file as imported, before a batch rewrite). */
+  sha256: string;
+}
+
+export function readStoredModelFile(stored: StoredEmbedder): Promise<Uint8Array> {
+  const remedy = 'Imported models live in MODEL_STORE_DIR: every process must see the folder the API stored it in.';
+  return readVerifiedFile(stored.path, stored.manifest.id, stored.sha256, remedy, ' The stored copy was changed after import.');
+}
+
+async function readVerifiedFile(path: string, id: string, sha256: string, missingRemedy: string, mismatchRemedy: string): Promise<Uint8Array> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
   } catch {
-    throw new ModelFileError(`Model file ${path} (${manifest.id}) is missing. ${remedy}`);
+    throw new ModelFileError(`Model file ${path} (${id}) is missing. ${missingRemedy}`);
   }
   const digest = createHash('sha256').update(bytes).digest('hex');
-  if (digest !== manifest.sha256) {
-    throw new ModelFileError(
-      `Model file ${path} has sha256 ${digest}, manifest ${manifest.id} expects ${manifest.sha256}.${build ? ` Rebuild it: \`${build.command}\`.` : ''}`,
-    );
-  }
+  if (digest !== sha256) throw new ModelFileError(`Model file ${path} has sha256 ${digest}, manifest ${id} expects ${sha256}.${mismatchRemedy}`);
   return bytes;
 }

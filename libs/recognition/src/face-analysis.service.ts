@@ -40,8 +40,17 @@ export class FaceAnalysisService implements OnModuleInit, OnApplicationShutdown 
 
   async onModuleInit(): Promise<void> {
     const started = performance.now();
-    this.engine = await FacePipeline.create(facePipelineOptions(this.config), this.logger);
-    for (const manifest of [this.engine.detector.manifest, this.engine.embedder.manifest]) {
+    // The registry's active embedder, once one was made active; EMBEDDER_MODEL until then.
+    const active = await this.modelVersions.activeEmbedder();
+    const options = facePipelineOptions(this.config, active);
+    if (active) {
+      this.logger.log(`Embedder ${active.id}: active in the model registry (${active.source})`);
+      const uncovered = await this.modelVersions.uncoveredFaces(active.id);
+      if (uncovered > 0) this.logger.warn(`${uncovered} faces have no ${active.id} embedding (enrolled after it was made active, before a restart): search cannot find them until they are migrated`);
+    }
+    this.engine = await FacePipeline.create(options, this.logger);
+    const bundled = options.storedEmbedder ? [this.engine.detector.manifest] : [this.engine.detector.manifest, this.engine.embedder.manifest];
+    for (const manifest of bundled) {
       await this.modelVersions.upsert({
         id: manifest.id,
         version: manifest.version,

@@ -11,6 +11,8 @@ export * from './gallery.service.js';
 export * from './model-backfill.worker.js';
 export * from './model-embedders.service.js';
 export * from './model-migration.service.js';
+export * from './model-registry.module.js';
+export * from './model-registry.service.js';
 export * from './recognition.module.js';
 export * from './recognition.types.js';
 export * from './search.service.js';

@@ -3,9 +3,10 @@ import { DomainException, ErrorCode } from '../../common/src/index.js';
 import { AppConfig } from '../../config/src/index.js';
 import { ModelVersionRepository } from '../../database/src/index.js';
 import {
-  CropAlignment, decodeCrop, EmbedderManifest, FACE_ARCHIVE_ALIGNMENT, FaceEmbedder, ModelFileError, readManifest, readModelFile, realignCrop, RgbImage,
+  CropAlignment, decodeCrop, EmbedderManifest, FACE_ARCHIVE_ALIGNMENT, FaceEmbedder, ModelFileError, readManifest, readModelFile, readStoredModelFile, realignCrop,
+  RgbImage,
 } from '../../inference/src/index.js';
-import { facePipelineOptions } from './face-pipeline.options.js';
+import { facePipelineOptions, storedEmbedder } from './face-pipeline.options.js';
 
 /** A stored face to re-embed: its crop (any format libvips reads), the alignment it was cut to, and its landmarks in the photo. */
 export interface StoredCrop {
@@ -37,15 +38,22 @@ export class ModelEmbedders implements OnApplicationShutdown {
   }
 
   /**
-   * The embedder's manifest, its file checked (present, right sha256), and its model version recorded;
-   * MODEL_UNAVAILABLE saying how to get it otherwise.
+   * The embedder's manifest, its file checked (present, right sha256), and its model version recorded
+   * (imported models are, by the registry); MODEL_UNAVAILABLE saying how to get it otherwise.
    */
   async prepare(modelId: string): Promise<EmbedderManifest> {
+    return (await this.load(modelId)).manifest;
+  }
+
+  /** The manifest and checked file: an imported model's from the model registry's store, a bundled one's from MODEL_MANIFEST_DIR. */
+  private async load(modelId: string): Promise<{ manifest: EmbedderManifest; file: Uint8Array }> {
     try {
+      const stored = storedEmbedder(this.config, await this.modelVersions.find(modelId));
+      if (stored) return { manifest: stored.manifest, file: await readStoredModelFile(stored) };
       const manifest = await readManifest(this.config.models.manifestDir, modelId, 'embedder');
-      await readModelFile(facePipelineOptions(this.config), manifest);
+      const file = await readModelFile(facePipelineOptions(this.config), manifest);
       await this.modelVersions.upsert({ id: manifest.id, version: manifest.version, kind: 'embedder', dimension: manifest.output.dimension, sha256: manifest.sha256, manifest });
-      return manifest;
+      return { manifest, file };
     } catch (error) {
       if (error instanceof ModelFileError) throw new DomainException(ErrorCode.MODEL_UNAVAILABLE, error.message, { modelId });
       throw error;
@@ -80,9 +88,9 @@ export class ModelEmbedders implements OnApplicationShutdown {
     let embedder = this.loaded.get(modelId);
     if (!embedder) {
       embedder = (async () => {
-        const manifest = await this.prepare(modelId);
+        const { manifest, file } = await this.load(modelId);
         const options = facePipelineOptions(this.config);
-        return FaceEmbedder.create(manifest, await readModelFile(options, manifest), options.session, options.embedBatchSize, this.logger);
+        return FaceEmbedder.create(manifest, file, options.session, options.embedBatchSize, this.logger);
       })();
       this.loaded.set(modelId, embedder);
       embedder.catch(() => this.loaded.delete(modelId));

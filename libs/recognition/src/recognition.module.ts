@@ -4,23 +4,23 @@ import { DatabaseModule, JobsModule } from '../../database/src/index.js';
 import { ClusteringService } from './clustering.service.js';
 import { EnrollmentBatchService } from './enrollment-batch.service.js';
 import { EnrollmentService } from './enrollment.service.js';
-import { FaceAnalysisService } from './face-analysis.service.js';
 import { FaceIndexService } from './face-index.service.js';
 import { GalleryService } from './gallery.service.js';
 import { IndexChangeRetentionService } from './index-change-retention.service.js';
 import { ModelEmbedders } from './model-embedders.service.js';
 import { ModelMigrationService } from './model-migration.service.js';
+import { ModelRegistryModule } from './model-registry.module.js';
 import { SearchService } from './search.service.js';
 
-/** The domain: joins configuration, storage, inference and the vector index. */
+/** The domain: joins configuration, storage, inference (the models, through the registry's module) and the vector index. */
 @Module({
-  imports: [ConfigModule, DatabaseModule, JobsModule],
+  imports: [ConfigModule, DatabaseModule, JobsModule, ModelRegistryModule],
   providers: [
-    FaceAnalysisService, FaceIndexService, IndexChangeRetentionService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService,
+    FaceIndexService, IndexChangeRetentionService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService,
     ModelEmbedders, ModelMigrationService,
   ],
   exports: [
-    FaceAnalysisService, FaceIndexService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService, ModelMigrationService,
+    ModelRegistryModule, FaceIndexService, EnrollmentService, EnrollmentBatchService, SearchService, GalleryService, ClusteringService, ModelMigrationService,
   ],
 })
 export class RecognitionModule {}

@@ -71,5 +71,8 @@ function detailsOf(result: Result): Record<string, unknown> | null {
   }
   if (typeof result.same === 'boolean') return { same: result.same };
   for (const key of ['deletedFaces', 'erasedFaces']) if (typeof result[key] === 'number') return { [key]: result[key] };
+  // Model ids are not uuids: a registered, read or activated model is named here.
+  const model = (result.model as Result) ?? result;
+  if (typeof model.sha256 === 'string') return { modelId: model.id };
   return null;
 }

@@ -8,6 +8,7 @@ import { ModelVersionEntity } from './model-version.entity.js';
 import { TenantEntity } from './tenant.entity.js';
 
 export type { ApiKeyRole } from './api-key.entity.js';
+export type { ModelSource, ModelStatus } from './model-version.entity.js';
 export type { AuditOutcome } from './audit-entry.entity.js';
 export { ApiKeyEntity, AuditEntryEntity, EmbeddingEntity, FaceEntity, GalleryEntity, IdentityEntity, ModelVersionEntity, TenantEntity };
 export const ENTITIES = [TenantEntity, ApiKeyEntity, AuditEntryEntity, GalleryEntity, IdentityEntity, FaceEntity, EmbeddingEntity, ModelVersionEntity];

@@ -1,14 +1,20 @@
-import { GraphQLError, GraphQLScalarType } from 'graphql';
+import { GraphQLError, GraphQLScalarType, Kind, valueFromASTUntyped } from 'graphql';
 
-/** `JSON`: an output-only object of small, documented details (audit entries). */
-export const JsonScalar = new GraphQLScalarType<never, unknown>({
+const objectOnly = () => new GraphQLError('JSON input must be an object');
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** `JSON`: a JSON object. Out: small, documented details (audit entries, validation reports); in: a model manifest. */
+export const JsonScalar = new GraphQLScalarType<Record<string, unknown>, unknown>({
   name: 'JSON',
-  description: 'A JSON object (output only).',
+  description: 'A JSON object.',
   serialize: (value) => value,
-  parseValue() {
-    throw new GraphQLError('JSON is an output-only type');
+  parseValue(value) {
+    if (isObject(value)) return value;
+    throw objectOnly();
   },
-  parseLiteral() {
-    throw new GraphQLError('JSON is an output-only type');
+  parseLiteral(ast, variables) {
+    if (ast.kind !== Kind.OBJECT) throw objectOnly();
+    return valueFromASTUntyped(ast, variables) as Record<string, unknown>;
   },
 });
