@@ -3,7 +3,7 @@ import { INestApplication } from '@nestjs/common';
 import { AppConfig } from '../../libs/config/src/index.js';
 import { decodePng } from '../../libs/inference/src/index.js';
 import {
-  EnrollmentService, FaceIndexService, GalleryService, MatchDecision, RecognitionModule, SearchService,
+  EnrollmentService, FaceIndex, GalleryService, MatchDecision, RecognitionModule, SearchService,
 } from '../../libs/recognition/src/index.js';
 import { lisaPhoto, londonPeople, londonPhoto } from '../support/shared-data.js';
 import { bootModule, createTestDatabase, defaultTenantId, queryDatabase, testConfig } from '../support/test-app.js';
@@ -75,7 +75,7 @@ describe('identification on the London set (integration)', () => {
     );
     const crop = await decodePng(row.crop);
     expect([crop.width, crop.height, row.dims]).toEqual([112, 112, 128]);
-    expect(app.get(FaceIndexService).size).toBe(102);
+    expect(app.get(FaceIndex).size).toBe(102);
   });
 
   it('identifies at least 98% of the smiling photos top-1 as MATCH', async () => {
@@ -112,7 +112,7 @@ describe('identification on the London set (integration)', () => {
   it('still identifies after a restart on the same database, without re-enrolling', async () => {
     await app.close();
     await start();
-    expect(app.get(FaceIndexService).size).toBe(102);
+    expect(app.get(FaceIndex).size).toBe(102);
     const { correct } = await identifyAll();
     expect(correct / PEOPLE.length).toBeGreaterThanOrEqual(0.98);
   });

@@ -3,7 +3,7 @@ import { DomainException, ErrorCode } from '../../common/src/index.js';
 import { EnrollmentBatchRepository, EnrollmentRecord, FaceRepository } from '../../database/src/index.js';
 import { encodePng } from '../../inference/src/index.js';
 import { FaceAnalysisService, FaceSelection } from './face-analysis.service.js';
-import { FaceIndexService } from './face-index.service.js';
+import { FaceIndex } from './face-index.port.js';
 import { EnrollmentResult, FaceQualityReport, GalleryScope, toFaceRecord } from './recognition.types.js';
 
 export interface EnrollFaceCommand extends FaceSelection, GalleryScope {
@@ -22,7 +22,7 @@ export class EnrollmentService {
     private readonly faces: FaceRepository,
     private readonly batches: EnrollmentBatchRepository,
     // The API's in-memory index. Workers keep none: API processes read their enrollments from Postgres.
-    @Optional() private readonly index?: FaceIndexService,
+    @Optional() private readonly index?: FaceIndex,
   ) {}
 
   /**
