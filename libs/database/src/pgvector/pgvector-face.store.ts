@@ -205,17 +205,23 @@ export class PgvectorFaceStore {
   private async ensureExtension(): Promise<string> {
     const installed = async () =>
       (await this.requirePool().query<{ extversion: string }>(`SELECT extversion FROM pg_extension WHERE extname = 'vector'`)).rows[0]?.extversion;
-    const version = await installed();
-    if (version) return version;
-    try {
-      await this.requirePool().query('CREATE EXTENSION IF NOT EXISTS vector');
-    } catch (error) {
-      throw new Error(
-        `INDEX_BACKEND=pgvector: the Postgres at PGVECTOR_URL (or DATABASE_URL) has no pgvector extension and it could not be created ` +
-          `(${(error as Error).message}). Use a server with pgvector (e.g. the pgvector/pgvector image) or INDEX_BACKEND=hnsw.`,
-      );
+    if (!(await installed())) {
+      try {
+        await this.requirePool().query('CREATE EXTENSION IF NOT EXISTS vector');
+      } catch (error) {
+        throw new Error(
+          `INDEX_BACKEND=pgvector: the Postgres at PGVECTOR_URL (or DATABASE_URL) has no pgvector extension and it could not be created ` +
+            `(${(error as Error).message}). Use a server with pgvector (e.g. the pgvector/pgvector image) or INDEX_BACKEND=hnsw.`,
+        );
+      }
     }
-    return (await installed())!;
+    const version = (await installed())!;
+    const [major, minor] = version.split('.').map(Number);
+    // Before 0.8 an HNSW scan stops after ef_search rows, before the gallery filter: a search of a small gallery would come back short.
+    if (major === 0 && minor < 8) {
+      throw new Error(`INDEX_BACKEND=pgvector needs pgvector 0.8.0 or later (iterative index scans for gallery filters); the server has ${version}: ALTER EXTENSION vector UPDATE`);
+    }
+    return version;
   }
 
   private async migrate(client: pg.PoolClient): Promise<void> {
