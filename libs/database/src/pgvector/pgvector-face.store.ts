@@ -67,12 +67,15 @@ export class PgvectorFaceStore {
    */
   async open(): Promise<{ pgvectorVersion: string }> {
     if (!this.options.url) throw new Error('The pgvector index needs PGVECTOR_URL or DATABASE_URL');
-    const pool = new pg.Pool({ connectionString: this.options.url, max: this.options.maxConnections ?? 10 });
-    pool.on('error', () => undefined); // an idle client's broken connection; the next query reconnects
-    // Every session scans the HNSW graph with the configured candidate list and keeps scanning while a gallery filter leaves too few rows.
-    pool.on('connect', (client) => {
-      client.query(`SET hnsw.ef_search = ${this.options.efSearch}; SET hnsw.iterative_scan = relaxed_order`).catch(() => undefined);
+    const pool = new pg.Pool({
+      connectionString: this.options.url,
+      max: this.options.maxConnections ?? 10,
+      // Every session scans the HNSW graph with the configured candidate list, and keeps scanning while a gallery filter leaves too few rows.
+      onConnect: async (client) => {
+        await client.query(`SET hnsw.ef_search = ${int(this.options.efSearch)}; SET hnsw.iterative_scan = relaxed_order`);
+      },
     });
+    pool.on('error', () => undefined); // an idle client's broken connection; the next query reconnects
     this.pool = pool;
     try {
       const pgvectorVersion = await this.ensureExtension();
@@ -130,6 +133,8 @@ export class PgvectorFaceStore {
         `CREATE INDEX ${hnsw} ON face_index_entries USING hnsw ((embedding::vector(${int(dimension)})) vector_ip_ops)
            WITH (m = ${int(identity.m)}, ef_construction = ${int(identity.efConstruction)}) WHERE model_version_id = ${pg.escapeLiteral(model)}`,
       );
+      // Fresh statistics, or the planner would take a bulk-loaded gallery for empty and scan it exactly.
+      await client.query('ANALYZE face_index_entries');
       await client.query(
         `INSERT INTO face_index_state (model_version_id, dimension, database_id, m, ef_construction, watermark, faces)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
