@@ -169,11 +169,14 @@ export class PgvectorFaceStore {
     });
   }
 
-  /** Up to `k` nearest faces of the gallery, most similar first. */
-  async searchFaces(model: string, dimension: number, galleryId: string, vector: Float32Array, k: number): Promise<IdentityHit[]> {
+  /**
+   * Up to `k` nearest faces of the gallery, most similar first. The planner picks the HNSW index or
+   * an exact scan of the gallery's rows; `exact` forces the latter.
+   */
+  async searchFaces(model: string, dimension: number, galleryId: string, vector: Float32Array, k: number, exact = false): Promise<IdentityHit[]> {
     checkDimension(model, dimension, vector.length, 'The query');
     const { rows } = await this.requirePool().query<{ label: string; identity_id: string; face_id: string; distance: number }>(
-      searchSql(model, dimension),
+      (exact ? exactSearchSql : searchSql)(model, dimension),
       [galleryId, toVectorLiteral(vector), k],
     );
     // Iterative scans in relaxed order may return neighbours slightly out of order.
@@ -188,7 +191,11 @@ export class PgvectorFaceStore {
    */
   async searchIdentities(model: string, dimension: number, galleryId: string, vector: Float32Array, k: number): Promise<IdentityHit[]> {
     for (let fetch = k * 4; ; fetch *= 4) {
-      const faces = await this.searchFaces(model, dimension, galleryId, vector, fetch);
+      let faces = await this.searchFaces(model, dimension, galleryId, vector, fetch);
+      // Short: the gallery has fewer faces, or a filtered index scan stopped at hnsw.max_scan_tuples
+      // (a small gallery in a large table) before finding them all. The exact scan settles it, and is
+      // cheap exactly then, the gallery being small.
+      if (faces.length < fetch) faces = await this.searchFaces(model, dimension, galleryId, vector, fetch, true);
       const best = new Map<string, IdentityHit>();
       for (const hit of faces) if (!best.has(hit.identityId)) best.set(hit.identityId, hit);
       if (best.size >= k || faces.length < fetch) return [...best.values()].slice(0, k);
@@ -337,6 +344,15 @@ function searchSql(model: string, dimension: number): string {
            WHERE model_version_id = ${pg.escapeLiteral(model)} AND gallery_id = $1
            ORDER BY ${distance}
            LIMIT $3`;
+}
+
+/** As searchSql, over the gallery's rows only (a materialised CTE: the HNSW index cannot serve its ORDER BY). */
+function exactSearchSql(model: string, dimension: number): string {
+  return `WITH gallery AS MATERIALIZED (
+            SELECT label, identity_id, face_id, embedding FROM face_index_entries
+             WHERE model_version_id = ${pg.escapeLiteral(model)} AND gallery_id = $1)
+          SELECT label, identity_id, face_id, embedding::vector(${int(dimension)}) <#> $2::vector(${int(dimension)}) AS distance
+            FROM gallery ORDER BY distance LIMIT $3`;
 }
 
 /** pgvector's text form; a float32 printed by JS parses back to the same float32. */
