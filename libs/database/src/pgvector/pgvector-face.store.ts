@@ -14,6 +14,8 @@ const SCHEMA_VERSION = 1;
 const SCHEMA_LOCK_KEY = 4_242_003;
 /** First key of the per-model transaction lock that serialises rebuilds and change application. */
 const MODEL_LOCK_KEY = 4_242_004;
+/** maintenance_work_mem of a rebuild's index build (for this transaction only). */
+const BUILD_MEMORY = '512MB';
 /** Rows per INSERT while rebuilding. */
 const INSERT_BATCH = 2000;
 
@@ -129,6 +131,8 @@ export class PgvectorFaceStore {
       for await (const batch of batches) {
         for (let i = 0; i < batch.length; i += INSERT_BATCH) faces += await this.insert(client, model, dimension, batch.slice(i, i + INSERT_BATCH));
       }
+      // pgvector builds the graph in memory while it fits in maintenance_work_mem (64 MB by default, about 100k faces), much faster than on disk.
+      await client.query(`SET LOCAL maintenance_work_mem = '${BUILD_MEMORY}'`);
       await client.query(
         `CREATE INDEX ${hnsw} ON face_index_entries USING hnsw ((embedding::vector(${int(dimension)})) vector_ip_ops)
            WITH (m = ${int(identity.m)}, ef_construction = ${int(identity.efConstruction)}) WHERE model_version_id = ${pg.escapeLiteral(model)}`,
