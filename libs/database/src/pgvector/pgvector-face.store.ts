@@ -111,8 +111,9 @@ export class PgvectorFaceStore {
    * Under the model's lock: asks `reasonToRebuild` whether the index as committed must be rebuilt
    * (another process may have rebuilt it while this one waited) and if so replaces every row of the
    * model with `source`'s, builds the HNSW index after loading (far faster than row by row) and
-   * records `identity` with the source's watermark, all in one transaction: searches keep the old
-   * index until it commits. Returns the reason it rebuilt, or null.
+   * records `identity` with the source's watermark, all in one transaction: searches never see a
+   * half-built index, they wait for the commit (DROP INDEX locks the table; minutes at 1M faces).
+   * Returns the reason it rebuilt, or null.
    */
   async rebuildIf(
     identity: PgvectorIndexIdentity,
