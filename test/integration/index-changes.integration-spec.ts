@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { INestApplication } from '@nestjs/common';
 import { IndexChangeRepository, TenantRepository } from '../../libs/database/src/index.js';
-import { EnrollmentService, FaceIndexService, GalleryService, RecognitionModule } from '../../libs/recognition/src/index.js';
+import { EnrollmentService, GalleryService, RecognitionModule } from '../../libs/recognition/src/index.js';
 import { LondonSet, londonPhoto } from '../support/shared-data.js';
-import { bootModule, createTestDatabase, defaultTenantId, queryDatabase, rowCounts, testConfig } from '../support/test-app.js';
+import { bootModule, createTestDatabase, defaultTenantId, queryDatabase, rowCounts, testConfig, hnswIndex } from '../support/test-app.js';
 
 interface ChangeRow {
   id: string;
@@ -44,7 +44,7 @@ describe('index change outbox (integration, real Postgres)', () => {
     app = await bootModule(RecognitionModule, testConfig(databaseUrl, { INDEX_POLL_INTERVAL_MS: '100' }));
     await app.init();
     tenantId = await defaultTenantId(app);
-    model = app.get(FaceIndexService).modelVersionId;
+    model = hnswIndex(app).modelVersionId;
   });
 
   afterAll(() => app?.close());
@@ -54,9 +54,9 @@ describe('index change outbox (integration, real Postgres)', () => {
     let faceId = '';
     const changes = await changesOf(async () => (faceId = (await enroll(galleryId, 'p1', 'neutral_front', 1)).faces[0].id));
     expect(changes).toEqual([{ op: 'add', embedding_id: (await embeddingsOf('f.id = $1', [faceId]))[0], model_version_id: model }]);
-    const index = app.get(FaceIndexService);
+    const index = hnswIndex(app);
     expect(index.appliedChangeId).toBe(await lastChangeId());
-    expect(index.searchIdentities(galleryId, new Float32Array(128).fill(0.088), 5).map((hit) => hit.faceId)).toEqual([faceId]);
+    expect((await index.searchIdentities(galleryId, new Float32Array(128).fill(0.088), 5)).map((hit) => hit.faceId)).toEqual([faceId]);
   });
 
   it('records a removal of every embedding (every model space) deleted by a face, identity, gallery or tenant deletion', async () => {
@@ -89,7 +89,7 @@ describe('index change outbox (integration, real Postgres)', () => {
     expect(erasure.map((c) => c.embedding_id).sort()).toEqual([...tenantLabels].sort());
     expect(erasure.every((c) => c.op === 'remove')).toBe(true);
 
-    const index = app.get(FaceIndexService);
+    const index = hnswIndex(app);
     expect(index.appliedChangeId).toBe(await lastChangeId());
     expect(index.size).toBe(1); // 'p1' of the first test
   });
@@ -121,7 +121,7 @@ describe('index change outbox (integration, real Postgres)', () => {
     const galleryId = (await app.get(GalleryService).createGallery(tenantId, 'elsewhere')).id;
     const enrolled = await enroll(galleryId, 'p9', 'neutral_front', 9);
     const [label] = await embeddingsOf('f.id = $1', [enrolled.faces[0].id]);
-    const index = app.get(FaceIndexService);
+    const index = hnswIndex(app);
     const size = index.size;
     // Another process's deletion, minus the notification: only the poll can find it.
     await queryDatabase(databaseUrl, `

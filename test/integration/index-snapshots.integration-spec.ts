@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { decodeEmbedding, StoredEmbedding } from '../../libs/database/src/index.js';
 import {
-  EnrollmentService, FaceIndexService, GalleryService, IndexBoot, MatchDecision, RecognitionModule, SearchService,
+  EnrollmentService, GalleryService, IndexBoot, MatchDecision, RecognitionModule, SearchService,
 } from '../../libs/recognition/src/index.js';
 import { LondonSet, londonPhoto } from '../support/shared-data.js';
-import { bootModule, createTestDatabase, defaultTenantId, queryDatabase, testConfig } from '../support/test-app.js';
+import { bootModule, createTestDatabase, defaultTenantId, queryDatabase, testConfig, hnswIndex } from '../support/test-app.js';
 
 /**
  * Index snapshots (DATA_DIR/index-snapshots): written on shutdown and after a rebuild, loaded at
@@ -41,7 +41,7 @@ describe('index snapshots (integration, real Postgres)', () => {
     await stop();
     app = await bootModule(RecognitionModule, testConfig(databaseUrl, { DATA_DIR: dataDir, INDEX_SNAPSHOT_INTERVAL_SECONDS: '600', ...env }));
     await app.init();
-    return app.get(FaceIndexService).boot!;
+    return hnswIndex(app).boot!;
   }
 
   async function enroll(externalId: string, set: LondonSet, person: number) {
@@ -80,7 +80,7 @@ describe('index snapshots (integration, real Postgres)', () => {
     expect((await readdir(snapshotsDir())).filter((name) => name.startsWith('snapshot-'))).toEqual([`snapshot-${String(watermark).padStart(20, '0')}`]);
 
     expect(await boot()).toMatchObject({ source: 'snapshot', faces: 3, replayedChanges: 2 });
-    expect(app!.get(FaceIndexService).appliedChangeId).toBe(watermark + 2);
+    expect(hnswIndex(app!).appliedChangeId).toBe(watermark + 2);
     expect(await identify(4)).toBe('person-4');
     expect(await identify(2)).toBe('person-2');
     expect(await identify(1)).toBeNull();
@@ -163,7 +163,7 @@ describe('index snapshots (integration, real Postgres)', () => {
       }
       return [...found].sort();
     };
-    const index = app!.get(FaceIndexService);
+    const index = hnswIndex(app!);
     await index.snapshotNow();
     expect(await tracesIn()).toEqual(['label', 'labelAsDouble', 'vector']);
 

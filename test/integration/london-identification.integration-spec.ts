@@ -5,7 +5,7 @@ import { dot } from '../../libs/common/src/index.js';
 import { decodeEmbedding } from '../../libs/database/src/index.js';
 import { decodeCrop, FACE_ARCHIVE_ALIGNMENT, realignCrop } from '../../libs/inference/src/index.js';
 import {
-  EnrollmentService, FaceAnalysisService, FaceIndexService, GalleryService, MatchDecision, RecognitionModule, SearchService,
+  EnrollmentService, FaceAnalysisService, FaceIndex, GalleryService, MatchDecision, RecognitionModule, SearchService,
 } from '../../libs/recognition/src/index.js';
 import { lisaPhoto, londonPeople, londonPhoto } from '../support/shared-data.js';
 import { bootModule, createTestDatabase, defaultTenantId, queryDatabase, testConfig } from '../support/test-app.js';
@@ -77,7 +77,7 @@ describe('identification on the London set (integration)', () => {
     );
     const crop = await decodeCrop(row.crop);
     expect([crop.width, crop.height, row.dims]).toEqual([256, 256, 128]);
-    expect(app.get(FaceIndexService).size).toBe(102);
+    expect(app.get(FaceIndex).size).toBe(102);
   });
 
   it('keeps crops from which the embedder reproduces every stored embedding (what a model upgrade re-embeds from)', async () => {
@@ -135,7 +135,7 @@ describe('identification on the London set (integration)', () => {
   it('still identifies after a restart on the same database, without re-enrolling', async () => {
     await app.close();
     await start();
-    expect(app.get(FaceIndexService).size).toBe(102);
+    expect(app.get(FaceIndex).size).toBe(102);
     const { correct } = await identifyAll();
     expect(correct / PEOPLE.length).toBeGreaterThanOrEqual(0.98);
   });

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { errorCode, GraphqlResponse } from './graphql-client.js';
 import { AppConfig, loadConfig } from '../../libs/config/src/index.js';
 import { DEFAULT_TENANT, TenantRepository } from '../../libs/database/src/index.js';
+import { FaceIndex, FaceIndexService } from '../../libs/recognition/src/index.js';
 import { MANIFEST_DIR, MODEL_DIR } from './shared-data.js';
 
 /** A fresh, empty database on the test run's Postgres (see global-setup). */
@@ -45,6 +46,13 @@ export async function bootModule(module: Type, config: AppConfig): Promise<INest
   const moduleRef = await Test.createTestingModule({ imports: [module] }).overrideProvider(AppConfig).useValue(config).compile();
   const app = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
   return app;
+}
+
+/** The app's face index when it is the in-memory one (INDEX_BACKEND=hnsw), for tests of its replica mechanics. */
+export function hnswIndex(app: INestApplication): FaceIndexService {
+  const index = app.get(FaceIndex);
+  if (!(index instanceof FaceIndexService)) throw new Error(`Expected the hnsw face index, found ${index.constructor.name}`);
+  return index;
 }
 
 /** Id of the tenant that owns galleries when authentication is off (created by the migrations). */

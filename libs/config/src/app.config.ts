@@ -17,6 +17,8 @@ export class AppConfig {
   /** False-accept rate of the default decision threshold. */
   readonly defaultFar: number;
   readonly index: {
+    /** `pgvectorUrl`: where the pgvector backend keeps the index (PGVECTOR_URL, else DATABASE_URL). */
+    backend: 'hnsw' | 'pgvector'; pgvectorUrl?: string;
     m: number; efConstruction: number; efSearch: number; exactSearchMaxFaces: number; pollIntervalMs: number; changeRetentionDays: number;
     /** `intervalMs` 0: no snapshots. */
     snapshots: { dir: string; intervalMs: number; everyChanges: number; verifySample: number };
@@ -62,6 +64,7 @@ export class AppConfig {
     this.limits = { maxUploadBytes: env.MAX_UPLOAD_BYTES, maxImagePixels: env.MAX_IMAGE_PIXELS, maxK: env.IDENTIFY_MAX_K, maxBatchItems: env.MAX_BATCH_ITEMS };
     this.defaultFar = env.DEFAULT_FAR;
     this.index = {
+      backend: env.INDEX_BACKEND as 'hnsw' | 'pgvector', pgvectorUrl: env.PGVECTOR_URL ?? env.DATABASE_URL,
       m: env.HNSW_M, efConstruction: env.HNSW_EF_CONSTRUCTION, efSearch: env.HNSW_EF_SEARCH,
       exactSearchMaxFaces: env.EXACT_SEARCH_MAX_FACES, pollIntervalMs: env.INDEX_POLL_INTERVAL_MS,
       changeRetentionDays: env.INDEX_CHANGES_RETENTION_DAYS,

@@ -29,6 +29,15 @@ describe('configuration validation', () => {
     }
   });
 
+  it('selects the index backend; pgvector needs a Postgres other than the embedded one', () => {
+    expect(loadConfig({}).index).toMatchObject({ backend: 'hnsw', pgvectorUrl: undefined });
+    expect(loadConfig({ INDEX_BACKEND: 'pgvector', DATABASE_URL: 'postgres://app' }).index).toMatchObject({ backend: 'pgvector', pgvectorUrl: 'postgres://app' });
+    expect(loadConfig({ INDEX_BACKEND: 'pgvector', DATABASE_URL: 'postgres://app', PGVECTOR_URL: 'postgres://vectors' }).index.pgvectorUrl).toBe('postgres://vectors');
+    expect(() => loadConfig({ INDEX_BACKEND: 'pgvector' })).toThrow(/PGVECTOR_URL.*embedded Postgres has no pgvector/);
+    expect(() => loadConfig({ INDEX_BACKEND: 'faiss' })).toThrow(/INDEX_BACKEND/);
+    expect(() => loadConfig({ INDEX_BACKEND: 'pgvector', DATABASE_URL: 'postgres://app', PGVECTOR_URL: 'mysql://x' })).toThrow(/PGVECTOR_URL must start with postgres/);
+  });
+
   it('requires API keys unless the server binds to loopback or AUTH_MODE says otherwise', () => {
     expect(loadConfig({}).auth).toEqual({ mode: 'auto', required: false });
     expect(loadConfig({ HOST: '::1' }).auth.required).toBe(false);

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance, Transform, Type } from 'class-transformer';
 import {
-  IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, validateSync,
+  IsDefined, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, ValidateIf, validateSync,
 } from 'class-validator';
 
 const toList = ({ value }: { value: unknown }) =>
@@ -246,6 +246,25 @@ export class EnvironmentVariables {
   @Type(() => Number) @IsInt() @Min(0)
   EXACT_SEARCH_MAX_FACES = 2000;
 
+  /**
+   * Where the face index lives. `hnsw`: each API process holds its own in-memory replica (fastest;
+   * bounded by one machine's RAM). `pgvector`: one shared index in Postgres + pgvector (PGVECTOR_URL),
+   * for galleries that outgrow one machine: a Postgres that can be sharded (e.g. Citus, distributed by
+   * gallery) or a managed service. Both follow the same outbox and answer the same searches.
+   */
+  @IsIn(['hnsw', 'pgvector'])
+  INDEX_BACKEND = 'hnsw';
+
+  /**
+   * Postgres with the pgvector extension holding the index when INDEX_BACKEND=pgvector; defaults to
+   * DATABASE_URL (the embedded Postgres has no pgvector, so one of the two is required then). Its
+   * tables are created and versioned by the index itself, so it may be a separate server.
+   */
+  @ValidateIf((env: EnvironmentVariables) => env.PGVECTOR_URL !== undefined || (env.INDEX_BACKEND === 'pgvector' && !env.DATABASE_URL))
+  @IsDefined({ message: 'INDEX_BACKEND=pgvector needs PGVECTOR_URL or DATABASE_URL: the embedded Postgres has no pgvector' })
+  @Matches(/^postgres(ql)?:\/\//, { message: 'PGVECTOR_URL must start with postgres:// or postgresql://' })
+  PGVECTOR_URL?: string;
+
   /*
    * Several API processes may share one Postgres: each holds its own index and follows the others'
    * enrollments and deletions through the `index_changes` outbox (woken by NOTIFY, polling as a
@@ -337,8 +356,8 @@ export function validateEnvironment(env: Record<string, string | undefined>): En
   const defined = Object.fromEntries(
     Object.entries(env).filter(([key, value]) => value !== undefined && value !== '' && key in new EnvironmentVariables()),
   );
-  // DATABASE_URL has no default, so `key in` misses it.
-  if (env.DATABASE_URL) defined.DATABASE_URL = env.DATABASE_URL;
+  // Variables without a default are not own properties, so `key in` misses them.
+  for (const key of ['DATABASE_URL', 'PGVECTOR_URL']) if (env[key]) defined[key] = env[key];
   const parsed = plainToInstance(EnvironmentVariables, defined);
   const errors = validateSync(parsed, { forbidUnknownValues: true });
   if (errors.length > 0) {

@@ -1,6 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { AppConfig } from '../../config/src/index.js';
 import { DatabaseConnection } from './database.connection.js';
+import { PgvectorFaceStore } from './pgvector/pgvector-face.store.js';
 import { ApiKeyRepository } from './repositories/api-key.repository.js';
 import { AuditRepository } from './repositories/audit.repository.js';
 import { EmbeddingRepository } from './repositories/embedding.repository.js';
@@ -24,7 +26,13 @@ const REPOSITORIES = [
     DatabaseConnection,
     { provide: DataSource, inject: [DatabaseConnection], useFactory: (connection: DatabaseConnection) => connection.open() },
     ...REPOSITORIES,
+    // Connects only when opened: by the pgvector face index (INDEX_BACKEND=pgvector).
+    {
+      provide: PgvectorFaceStore,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new PgvectorFaceStore({ url: config.index.pgvectorUrl, efSearch: config.index.efSearch }),
+    },
   ],
-  exports: [DatabaseConnection, DataSource, ...REPOSITORIES],
+  exports: [DatabaseConnection, DataSource, PgvectorFaceStore, ...REPOSITORIES],
 })
 export class DatabaseModule {}

@@ -5,6 +5,7 @@ export * from './entities/index.js';
 export * from './jobs/job-queue.js';
 export * from './jobs/jobs.module.js';
 export * from './jobs/queues.js';
+export * from './pgvector/pgvector-face.store.js';
 export * from './repositories/api-key.repository.js';
 export * from './repositories/audit.repository.js';
 export * from './repositories/embedding.repository.js';

@@ -3,7 +3,7 @@ import { DomainException, ErrorCode } from '../../common/src/index.js';
 import { EnrollmentBatchRepository, EnrollmentRecord, FaceRepository, ModelMigrationRepository, NewEmbedding } from '../../database/src/index.js';
 import { CROP_FORMAT, encodeCrop, FACE_ARCHIVE_ALIGNMENT } from '../../inference/src/index.js';
 import { FaceAnalysisService, FaceSelection } from './face-analysis.service.js';
-import { FaceIndexService } from './face-index.service.js';
+import { FaceIndex } from './face-index.port.js';
 import { ModelEmbedders, StoredCrop } from './model-embedders.service.js';
 import { EnrollmentResult, FaceQualityReport, GalleryScope, toFaceRecord } from './recognition.types.js';
 
@@ -25,7 +25,7 @@ export class EnrollmentService {
     private readonly migrations: ModelMigrationRepository,
     private readonly embedders: ModelEmbedders,
     // The API's in-memory index. Workers keep none: API processes read their enrollments from Postgres.
-    @Optional() private readonly index?: FaceIndexService,
+    @Optional() private readonly index?: FaceIndex,
   ) {}
 
   /**

@@ -4,11 +4,10 @@ import { AppConfig } from '../../config/src/index.js';
 import {
   EmbeddingRepository, IndexChange, IndexChangeListener, IndexChangeRepository, IndexChangeSubscription, IndexedEmbedding, IndexSourceReader,
 } from '../../database/src/index.js';
-import { HnswOptions, PartitionedHnswIndex, SearchHit } from '../../vector-index/src/index.js';
+import { HnswOptions, PartitionedHnswIndex } from '../../vector-index/src/index.js';
 import { FaceAnalysisService } from './face-analysis.service.js';
+import { FaceHit, FaceIndex } from './face-index.port.js';
 import { IndexSnapshotStore, LabelOwner, SnapshotIdentity, SnapshotWriter } from './index-snapshot.store.js';
-
-export interface FaceHit extends SearchHit, Omit<LabelOwner, 'galleryId'> {}
 
 /** How the index came to be at boot. */
 export interface IndexBoot {
@@ -42,7 +41,7 @@ const CHANGE_BATCH = 1000;
  * when anything changed, and on shutdown.
  */
 @Injectable()
-export class FaceIndexService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class FaceIndexService implements FaceIndex, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(FaceIndexService.name);
   private readonly snapshots: IndexSnapshotStore;
   private index: PartitionedHnswIndex;
@@ -132,7 +131,7 @@ export class FaceIndexService implements OnApplicationBootstrap, BeforeApplicati
   }
 
   /** Nearest identities of one gallery, each represented by its best face, best first. */
-  searchIdentities(galleryId: string, vector: Float32Array, k: number): FaceHit[] {
+  async searchIdentities(galleryId: string, vector: Float32Array, k: number): Promise<FaceHit[]> {
     return this.index.searchGroups(vector, k, galleryId, (label) => this.owners.get(label)!.identityId).map((hit) => {
       const { identityId, faceId } = this.owners.get(hit.label)!;
       return { ...hit, identityId, faceId };

@@ -4,7 +4,7 @@ import {
   FaceRepository, GalleryEntity, GalleryRepository, IdentityEntity, IdentityRepository, Page, PageRequest,
   TenantRepository,
 } from '../../database/src/index.js';
-import { FaceIndexService } from './face-index.service.js';
+import { FaceIndex } from './face-index.port.js';
 import { FaceRecord, GalleryScope, toFaceRecord } from './recognition.types.js';
 
 export interface DeletionResult {
@@ -38,7 +38,7 @@ export class GalleryService {
     private readonly galleries: GalleryRepository,
     private readonly identities: IdentityRepository,
     private readonly faces: FaceRepository,
-    private readonly index: FaceIndexService,
+    private readonly index: FaceIndex,
   ) {}
 
   createGallery(tenantId: string, name: string): Promise<GalleryEntity> {

@@ -4,7 +4,7 @@ import { AppConfig } from '../../config/src/index.js';
 import { EmbeddingRepository, GalleryRepository, IdentityRepository } from '../../database/src/index.js';
 import { ThresholdRequest } from './decision-threshold.js';
 import { FaceAnalysisService } from './face-analysis.service.js';
-import { FaceIndexService } from './face-index.service.js';
+import { FaceIndex } from './face-index.port.js';
 import {
   DetectionResult, GalleryScope, IdentifiedFace, IdentifyResult, MatchDecision, Verification, VerifiedFace,
 } from './recognition.types.js';
@@ -27,7 +27,7 @@ export class SearchService {
   constructor(
     private readonly config: AppConfig,
     private readonly analysis: FaceAnalysisService,
-    private readonly index: FaceIndexService,
+    private readonly index: FaceIndex,
     private readonly galleries: GalleryRepository,
     private readonly identities: IdentityRepository,
     private readonly embeddings: EmbeddingRepository,
@@ -53,7 +53,7 @@ export class SearchService {
     await this.galleries.get(query.tenantId, query.galleryId);
     const { squaredDistance: threshold, far } = this.analysis.decisionThreshold(query);
     const { image, faces } = await this.analysis.analyzeAll(query.image);
-    const hitsPerFace = faces.map((face) => this.index.searchIdentities(query.galleryId, face.embedding, k));
+    const hitsPerFace = await Promise.all(faces.map((face) => this.index.searchIdentities(query.galleryId, face.embedding, k)));
     const identities = await this.identities.findByIds([...new Set(hitsPerFace.flat().map((h) => h.identityId))]);
     const identified: IdentifiedFace[] = faces.map((face, i) => {
       const candidates = hitsPerFace[i]

@@ -1,10 +1,10 @@
 import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
-import { FaceIndexService } from '../../../../libs/recognition/src/index.js';
+import { FaceIndex } from '../../../../libs/recognition/src/index.js';
 import { PublicRoute } from '../auth/access.decorators.js';
 
 @Controller('health')
 export class HealthController {
-  constructor(private readonly index: FaceIndexService) {}
+  constructor(private readonly index: FaceIndex) {}
 
   /** 200 once models are loaded, Postgres is migrated and the index is built. */
   @Get()
