@@ -10,6 +10,8 @@ export class AppConfig {
     dir: string; generatedDir: string; manifestDir: string; detector: string; embedder: string;
     executionProviders: string[]; intraOpThreads: number; embedBatchSize: number;
   };
+  /** Where cross-model adapters are stored (ADAPTER_DIR). */
+  readonly adapters: { dir: string };
   readonly detection: { scoreThreshold: number; nmsIou: number; maxSide: number; minSide: number };
   readonly limits: { maxUploadBytes: number; maxImagePixels: number; maxK: number; maxBatchItems: number };
   /** False-accept rate of the default decision threshold. */
@@ -51,6 +53,7 @@ export class AppConfig {
       intraOpThreads: env.ORT_INTRA_OP_THREADS,
       embedBatchSize: env.EMBED_BATCH_SIZE,
     };
+    this.adapters = { dir: resolve(env.ADAPTER_DIR) };
     this.detection = { scoreThreshold: env.DETECTOR_SCORE_THRESHOLD, nmsIou: env.DETECTOR_NMS_IOU, maxSide: env.DETECTOR_MAX_SIDE, minSide: env.DETECTOR_MIN_SIDE };
     this.limits = { maxUploadBytes: env.MAX_UPLOAD_BYTES, maxImagePixels: env.MAX_IMAGE_PIXELS, maxK: env.IDENTIFY_MAX_K, maxBatchItems: env.MAX_BATCH_ITEMS };
     this.defaultFar = env.DEFAULT_FAR;
