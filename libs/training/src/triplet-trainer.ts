@@ -94,7 +94,7 @@ export function trainTripletAdapter(faces: PairedFaces, initial: AffineMap, opti
           label.push(l);
         }
       });
-      const result = batchGradient(faces, map, batch, label, margin);
+      const result = harmonicTripletBatch(faces, map, batch, label, margin);
       lossSum += result.lossSum;
       pairs += result.pairs;
       semiHard += result.semiHard;
@@ -127,8 +127,11 @@ export function trainTripletAdapter(faces: PairedFaces, initial: AffineMap, opti
   return { map, epochs };
 }
 
-/** Summed harmonic triplet loss of one batch and its gradient with respect to [W (dTo × dFrom, row-major), b]. */
-function batchGradient(faces: PairedFaces, { weights, bias }: AffineMap, batch: number[], label: number[], margin: number) {
+/**
+ * Summed harmonic triplet loss of one batch (faces `batch`, identity `label[i]` of `batch[i]`) and its
+ * gradient with respect to the parameters [W (dTo × dFrom, row-major)…, b…].
+ */
+export function harmonicTripletBatch(faces: PairedFaces, { weights, bias }: AffineMap, batch: number[], label: number[], margin: number) {
   const { rows: dTo, cols: dFrom } = weights;
   const size = batch.length;
   // Mapped new-model embeddings: z = W·x + b, u = z / |z|.
