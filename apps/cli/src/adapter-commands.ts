@@ -9,37 +9,45 @@ export const DEFAULT_SEED = 1;
 
 export const adapterStore = (config: AppConfig) => new AdapterStore(config.adapters.dir);
 
-export function methodFlag(args: ParsedArgs): AdapterMethod {
-  const method = stringFlag(args, 'method', 'triplet');
-  if (!ADAPTER_METHODS.includes(method as AdapterMethod)) throw new UsageError(`--method must be one of ${ADAPTER_METHODS.join(', ')}, got ${JSON.stringify(method)}`);
-  return method as AdapterMethod;
+export interface TrainingFlags {
+  method: AdapterMethod;
+  seed: number;
+  epochs: number;
+  folds: 'all' | number[];
 }
 
-function positiveIntegerFlag(args: ParsedArgs, name: string, fallback: number, min: number): number {
+/** `--method`, `--seed`, `--epochs`, `--folds all|K[,K…]`, checked before any image is embedded. */
+export function trainingFlags(args: ParsedArgs): TrainingFlags {
+  const method = stringFlag(args, 'method', 'triplet');
+  if (!ADAPTER_METHODS.includes(method as AdapterMethod)) throw new UsageError(`--method must be one of ${ADAPTER_METHODS.join(', ')}, got ${JSON.stringify(method)}`);
+  const raw = stringFlag(args, 'folds', 'all');
+  const folds = raw === 'all' ? 'all' : raw.split(',').map((f) => Number(f.trim()));
+  if (folds !== 'all' && !folds.every((f) => Number.isInteger(f) && f >= 1)) throw new UsageError(`--folds takes "all" or fold numbers such as 1,2; got ${JSON.stringify(raw)}`);
+  return {
+    method: method as AdapterMethod,
+    seed: integerFlag(args, 'seed', DEFAULT_SEED, 0),
+    epochs: integerFlag(args, 'epochs', DEFAULT_EPOCHS, 1),
+    folds,
+  };
+}
+
+function integerFlag(args: ParsedArgs, name: string, fallback: number, min: number): number {
   const value = numberFlag(args, name, fallback);
   if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${value}`);
   return value;
 }
 
-/** `--folds all` (default: one map per fold of the pairs, each held out) or a comma-separated list of folds. */
-function foldsFlag(args: ParsedArgs, data: CrossModelLfw): number[] {
+/** Trains and saves an adapter on `data` (one map per held-out fold); progress on stderr. */
+export function trainAdapter(config: AppConfig, data: CrossModelLfw, flags: TrainingFlags) {
   const available = [...new Set(data.pairs.map((p) => p.fold))].sort((x, y) => x - y);
-  const raw = stringFlag(args, 'folds', 'all');
-  if (raw === 'all') return available;
-  const folds = raw.split(',').map((f) => Number(f.trim()));
-  for (const fold of folds) {
-    if (!available.includes(fold)) throw new UsageError(`--folds takes "all" or folds among ${available.join(',')}; got ${JSON.stringify(raw)}`);
+  if (flags.folds !== 'all') {
+    for (const fold of flags.folds) {
+      if (!available.includes(fold)) throw new UsageError(`--folds takes "all" or folds among ${available.join(',')}; got ${flags.folds.join(',')}`);
+    }
   }
-  return [...new Set(folds)].sort((x, y) => x - y);
-}
-
-/** Trains and saves an adapter with the CLI's flags (`--method`, `--seed`, `--epochs`, `--folds`); progress on stderr. */
-export function trainAdapterFromFlags(args: ParsedArgs, config: AppConfig, data: CrossModelLfw, method = methodFlag(args)) {
   return trainLfwAdapter(adapterStore(config), data, {
-    method,
-    seed: positiveIntegerFlag(args, 'seed', DEFAULT_SEED, 0),
-    epochs: positiveIntegerFlag(args, 'epochs', DEFAULT_EPOCHS, 1),
-    folds: foldsFlag(args, data),
+    ...flags,
+    folds: flags.folds === 'all' ? available : [...new Set(flags.folds)].sort((x, y) => x - y),
     progress: (line) => process.stderr.write(`${line}\n`),
   });
 }

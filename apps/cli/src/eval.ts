@@ -12,8 +12,8 @@ import { dequantizeInt8, quantizeInt8 } from '../../../libs/vector-index/src/ind
 import { numberFlag, ParsedArgs, readLfwDatasetFlag, stringFlag, UsageError } from './commands/command.js';
 import { percent, runScript, ScriptCommand, ScriptOutput } from './script-runner.js';
 import { Adapter, AdapterError } from '../../../libs/training/src/index.js';
-import { adapterStore, trainAdapterFromFlags } from './adapter-commands.js';
-import { DEFAULT_GALLERY_MODEL, DEFAULT_QUERY_MODEL, embedLfwPairsWithBothModels, lfwCross, lfwCrossSummary } from './lfw-cross.js';
+import { adapterStore, trainAdapter, trainingFlags } from './adapter-commands.js';
+import { DEFAULT_GALLERY_MODEL, DEFAULT_QUERY_MODEL, embedLfwWithBothModels, lfwCross, lfwCrossSummary } from './lfw-cross.js';
 import { lfwClustering, lfwClusteringSummary, multiImageIdentities, renderClusterContactSheet } from './lfw-clustering.js';
 import { embedImages } from './embed-images.js';
 import { lfwIdentification, lfwIdentificationSummary, listLfwImages } from './lfw-identification.js';
@@ -116,7 +116,7 @@ const lfwCrossCommand: ScriptCommand = {
   async run(args, config) {
     const query = stringFlag(args, 'query', DEFAULT_QUERY_MODEL);
     const gallery = stringFlag(args, 'gallery', DEFAULT_GALLERY_MODEL);
-    const data = await embedLfwPairsWithBothModels(args, config, query, gallery);
+    const data = await embedLfwWithBothModels(args, config, query, gallery);
     const store = adapterStore(config);
     const adapters: Adapter[] = [];
     if (args.flags.has('adapter')) {
@@ -128,7 +128,7 @@ const lfwCrossCommand: ScriptCommand = {
     } else {
       // The closed-form baseline and the trained map, the latest of each; missing ones are trained first.
       for (const method of ['procrustes', 'triplet'] as const) {
-        adapters.push((await store.latest(data.from.model, data.to.model, method)) ?? (await trainAdapterFromFlags(args, config, data, method)).adapter);
+        adapters.push((await store.latest(data.from.model, data.to.model, method)) ?? (await trainAdapter(config, data, { ...trainingFlags(args), method })).adapter);
       }
       const leastSquares = await store.latest(data.from.model, data.to.model, 'least-squares');
       if (leastSquares) adapters.push(leastSquares);

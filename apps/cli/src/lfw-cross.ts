@@ -9,45 +9,46 @@ import {
 } from '../../../libs/training/src/index.js';
 import { ParsedArgs, readLfwDatasetFlag } from './commands/command.js';
 import { embedImages } from './embed-images.js';
+import { listLfwImages } from './lfw-identification.js';
 import { percent } from './script-runner.js';
 
 /** The two shipped embedders: the gallery was enrolled with dlib's (the old system), queries come from MobileFaceNet (the new one). */
 export const DEFAULT_GALLERY_MODEL = 'dlib-resnet-128';
 export const DEFAULT_QUERY_MODEL = 'mobilefacenet-128';
 
-/** Every image of LFW's pairs.txt embedded by both models, keyed by its path relative to the image folder. */
+/** Every LFW image embedded by both models, keyed by its path relative to the image folder (`Name/Name_NNNN.jpg`). */
 export interface CrossModelLfw {
   pairsPath: string;
   pairs: LfwPair[];
+  /** Every image of the image folder, sorted: the pairs' images and the rest, which only trains adapters. */
+  images: string[];
   /** The new model's embeddings (adapters map from this space). */
   from: { model: string; embeddings: Map<string, Float32Array>; undetected: number };
   /** The old model's embeddings (adapters map into this space). */
   to: { model: string; embeddings: Map<string, Float32Array>; undetected: number };
 }
 
-export async function embedLfwPairsWithBothModels(args: ParsedArgs, config: AppConfig, from: string, to: string): Promise<CrossModelLfw> {
+export async function embedLfwWithBothModels(args: ParsedArgs, config: AppConfig, from: string, to: string): Promise<CrossModelLfw> {
   const { pairsPath, imageDir, pairs } = await readLfwDatasetFlag(args);
-  const images = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
+  const images = await listLfwImages(imageDir);
   const embed = async (model: string) => {
     const flags = new Map(args.flags).set('model', model);
     const embedded = await embedImages({ ...args, flags }, config, images.map((p) => join(imageDir, p)), `embed ${model}`);
     return { model: embedded.manifest.id, embeddings: new Map(images.map((p) => [p, embedded.embeddings.get(join(imageDir, p))!])), undetected: embedded.undetected };
   };
-  return { pairsPath, pairs, from: await embed(from), to: await embed(to) };
+  return { pairsPath, pairs, images, from: await embed(from), to: await embed(to) };
 }
 
 const identityOf = (path: string) => path.split('/')[0];
 
 /**
- * The faces an adapter held out for `heldOutFold` may learn from: every image of the other folds'
- * pairs whose identity has no image in that fold (LFW View 2's folds are identity-disjoint, so
- * this removes nothing there, but it keeps any other pairs file honest). null: every image.
+ * The faces the map held out for `heldOutFold` may learn from: every LFW image of an identity that
+ * appears nowhere in that fold's pairs (the other folds' identities, LFW View 2's folds being
+ * identity-disjoint, and the identities pairs.txt never uses). null: every image.
  */
 export function trainingFaces(data: CrossModelLfw, heldOutFold: number | null): PairedFaces {
   const heldOut = new Set(data.pairs.filter((p) => p.fold === heldOutFold).flatMap((p) => [identityOf(p.a), identityOf(p.b)]));
-  const images = [...new Set(data.pairs.filter((p) => p.fold !== heldOutFold).flatMap((p) => [p.a, p.b]))]
-    .filter((path) => !heldOut.has(identityOf(path)))
-    .sort();
+  const images = data.images.filter((path) => !heldOut.has(identityOf(path)));
   return {
     identities: images.map(identityOf),
     from: images.map((p) => data.from.embeddings.get(p)!),
@@ -100,8 +101,8 @@ export async function trainLfwAdapter(store: AdapterStore, data: CrossModelLfw, 
     seed,
     createdAt: createdAt.toISOString(),
     split:
-      `LFW pairs (${data.pairsPath}): the map for held-out fold k learns from the images of the other folds' pairs, ` +
-      'without any identity of fold k (View 2 folds are identity-disjoint); a map with heldOutFold null learns from all of them',
+      `LFW (${data.pairsPath}): the map for held-out fold k learns from every LFW image of the identities that appear in no pair ` +
+      'of fold k (View 2 folds are identity-disjoint); a map with heldOutFold null learns from every image',
     hyperparameters: method === 'triplet' ? { epochs, ...TRIPLET_SETTINGS } : method === 'least-squares' ? { ridge: 1e-3 } : {},
     maps,
   };

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { stringFlag } from './commands/command.js';
-import { trainAdapterFromFlags } from './adapter-commands.js';
-import { DEFAULT_GALLERY_MODEL, DEFAULT_QUERY_MODEL, embedLfwPairsWithBothModels } from './lfw-cross.js';
+import { trainAdapter, trainingFlags } from './adapter-commands.js';
+import { DEFAULT_GALLERY_MODEL, DEFAULT_QUERY_MODEL, embedLfwWithBothModels } from './lfw-cross.js';
 import { percent, runScript, ScriptCommand } from './script-runner.js';
 
 const adapterCommand: ScriptCommand = {
@@ -12,8 +12,9 @@ const adapterCommand: ScriptCommand = {
     '[--json] [--lfw DIR] [--cache DIR | --no-cache]',
   flags: ['from', 'to', 'method', 'seed', 'epochs', 'folds', 'json', 'lfw', 'cache', 'no-cache'],
   async run(args, config) {
-    const data = await embedLfwPairsWithBothModels(args, config, stringFlag(args, 'from', DEFAULT_QUERY_MODEL), stringFlag(args, 'to', DEFAULT_GALLERY_MODEL));
-    const { adapter, path } = await trainAdapterFromFlags(args, config, data);
+    const flags = trainingFlags(args);
+    const data = await embedLfwWithBothModels(args, config, stringFlag(args, 'from', DEFAULT_QUERY_MODEL), stringFlag(args, 'to', DEFAULT_GALLERY_MODEL));
+    const { adapter, path } = await trainAdapter(config, data, flags);
     const maps = adapter.maps.map(({ map: _map, ...map }) => map);
     const report = {
       id: adapter.id, path, from: adapter.from, to: adapter.to, method: adapter.method, seed: adapter.seed,
