@@ -6,6 +6,8 @@ import { CrossModelLfw, trainLfwAdapter } from './lfw-cross.js';
 /** Default training length of the triplet method (see the README's measurements). */
 export const DEFAULT_EPOCHS = 30;
 export const DEFAULT_SEED = 1;
+/** FaceNet's margin, which the issue fixes. */
+export const DEFAULT_MARGIN = 0.2;
 
 export const adapterStore = (config: AppConfig) => new AdapterStore(config.adapters.dir);
 
@@ -13,10 +15,12 @@ export interface TrainingFlags {
   method: AdapterMethod;
   seed: number;
   epochs: number;
+  margin: number;
+  hidden: number;
   folds: 'all' | number[];
 }
 
-/** `--method`, `--seed`, `--epochs`, `--folds all|K[,K…]`, checked before any image is embedded. */
+/** `--method`, `--seed`, `--epochs`, `--margin`, `--hidden`, `--folds all|K[,K…]`, checked before any image is embedded. */
 export function trainingFlags(args: ParsedArgs): TrainingFlags {
   const method = stringFlag(args, 'method', 'triplet');
   if (!ADAPTER_METHODS.includes(method as AdapterMethod)) throw new UsageError(`--method must be one of ${ADAPTER_METHODS.join(', ')}, got ${JSON.stringify(method)}`);
@@ -27,8 +31,16 @@ export function trainingFlags(args: ParsedArgs): TrainingFlags {
     method: method as AdapterMethod,
     seed: integerFlag(args, 'seed', DEFAULT_SEED, 0),
     epochs: integerFlag(args, 'epochs', DEFAULT_EPOCHS, 1),
+    margin: marginFlag(args),
+    hidden: integerFlag(args, 'hidden', 0, 0),
     folds,
   };
+}
+
+function marginFlag(args: ParsedArgs): number {
+  const margin = numberFlag(args, 'margin', DEFAULT_MARGIN);
+  if (!(margin > 0 && margin < 4)) throw new UsageError(`--margin must be in (0, 4) (squared distances of unit vectors), got ${margin}`);
+  return margin;
 }
 
 function integerFlag(args: ParsedArgs, name: string, fallback: number, min: number): number {

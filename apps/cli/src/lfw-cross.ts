@@ -5,7 +5,7 @@ import { LfwPair } from '../../../libs/evaluation/src/lfw-pairs.js';
 import { areaUnderCurve, renderRocPng, rocCurve, RocPoint } from '../../../libs/evaluation/src/roc.js';
 import { crossValidatedAccuracy, FoldScoredPair, TenFoldResult } from '../../../libs/evaluation/src/ten-fold.js';
 import {
-  Adapter, AdapterError, AdapterMap, AdapterMethod, AdapterStore, applyAffineMap, fitAdapterMap, PairedFaces,
+  Adapter, AdapterError, AdapterMap, AdapterMethod, AdapterStore, applyAdapter, fitAdapterMap, PairedFaces,
 } from '../../../libs/training/src/index.js';
 import { ParsedArgs, readLfwDatasetFlag } from './commands/command.js';
 import { embedImages } from './embed-images.js';
@@ -60,17 +60,20 @@ export interface AdapterTrainingOptions {
   method: AdapterMethod;
   seed: number;
   epochs: number;
+  /** Triplet margin α (FaceNet: 0.2) and residual units (0: affine adapter). */
+  margin: number;
+  hidden: number;
   /** Held-out folds, one map each; null in the list: one map on every image. */
   folds: (number | null)[];
   progress: (line: string) => void;
 }
 
-/** Hyperparameters of the triplet method that the CLI does not expose: FaceNet's margin, batches of 32 identities × 4 faces. */
-const TRIPLET_SETTINGS = { margin: 0.2, identitiesPerBatch: 32, facesPerIdentity: 4, learningRate: 2e-4 };
+/** Hyperparameters of the triplet method that the CLI does not expose: batches of 32 identities × 4 faces, Adam's step. */
+const TRIPLET_SETTINGS = { identitiesPerBatch: 32, facesPerIdentity: 4, learningRate: 2e-4 };
 
 /** Fits one map per held-out fold on the LFW images both models embedded, and saves the adapter. */
 export async function trainLfwAdapter(store: AdapterStore, data: CrossModelLfw, options: AdapterTrainingOptions): Promise<{ adapter: Adapter; path: string }> {
-  const { method, seed, epochs, folds, progress } = options;
+  const { method, seed, epochs, margin, hidden, folds, progress } = options;
   const createdAt = new Date();
   const maps: AdapterMap[] = folds.map((heldOutFold, f) => {
     const faces = trainingFaces(data, heldOutFold);
@@ -78,7 +81,7 @@ export async function trainLfwAdapter(store: AdapterStore, data: CrossModelLfw, 
     const label = `${method} ${heldOutFold === null ? 'all folds' : `held-out fold ${heldOutFold}`} (${f + 1}/${folds.length})`;
     progress(`train ${label}: ${faces.identities.length} faces of ${identities} identities`);
     const fitted = fitAdapterMap(method, faces, {
-      ...TRIPLET_SETTINGS, seed, epochs,
+      ...TRIPLET_SETTINGS, seed, epochs, margin, hidden,
       onEpoch: (e) => progress(
         `train ${label}: epoch ${e.epoch}/${epochs} loss ${e.loss.toFixed(5)}, semi-hard ${percent(e.semiHardShare, 1)}, ` +
           `fallback ${percent(e.fallbackShare, 1)} of ${e.pairs} anchor-positive pairs (${e.seconds.toFixed(1)} s)`,
@@ -91,7 +94,7 @@ export async function trainLfwAdapter(store: AdapterStore, data: CrossModelLfw, 
       metrics.lastEpochSemiHardShare = fitted.epochs.at(-1)!.semiHardShare;
     }
     progress(`train ${label}: done in ${fitted.seconds.toFixed(1)} s`);
-    return { heldOutFold, trainingFaces: faces.identities.length, trainingIdentities: identities, metrics, map: fitted.map };
+    return { heldOutFold, trainingFaces: faces.identities.length, trainingIdentities: identities, metrics, model: fitted.model };
   });
   const adapter: Adapter = {
     id: AdapterStore.newId(method, data.from.model, data.to.model, createdAt),
@@ -103,7 +106,7 @@ export async function trainLfwAdapter(store: AdapterStore, data: CrossModelLfw, 
     split:
       `LFW (${data.pairsPath}): the map for held-out fold k learns from every LFW image of the identities that appear in no pair ` +
       'of fold k (View 2 folds are identity-disjoint); a map with heldOutFold null learns from every image',
-    hyperparameters: method === 'triplet' ? { epochs, ...TRIPLET_SETTINGS } : method === 'least-squares' ? { ridge: 1e-3 } : {},
+    hyperparameters: method === 'triplet' ? { epochs, margin, hidden, ...TRIPLET_SETTINGS } : method === 'least-squares' ? { ridge: 1e-3 } : {},
     maps,
   };
   return { adapter, path: await store.save(adapter) };
@@ -180,8 +183,8 @@ export async function lfwCross(data: CrossModelLfw, adapters: Adapter[], rocPng:
       }
     }
     const scoresFor = (heldOut: number) => {
-      const { map } = mapFor.get(heldOut)!;
-      return pairs.map((p) => ({ fold: p.fold, same: p.same, distance: distance(a.get(p.a)!, applyAffineMap(map, b.get(p.b)!)) }));
+      const { model } = mapFor.get(heldOut)!;
+      return pairs.map((p) => ({ fold: p.fold, same: p.same, distance: distance(a.get(p.a)!, applyAdapter(model, b.get(p.b)!)) }));
     };
     const perFold = new Map(folds.map((fold) => [fold, scoresFor(fold)]));
     // The ROC pools every pair scored by the map that did not see its fold.

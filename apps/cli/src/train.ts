@@ -8,14 +8,15 @@ const adapterCommand: ScriptCommand = {
   name: 'adapter',
   summary: 'Learn a map from the embedding space of model --from (new) into that of --to (old), on LFW, one map per held-out fold',
   usage:
-    'adapter [--from MODEL] [--to MODEL] [--method procrustes|least-squares|triplet] [--seed N] [--epochs N] [--folds all|K[,K…]] ' +
+    'adapter [--from MODEL] [--to MODEL] [--method procrustes|least-squares|triplet] [--seed N] [--epochs N] [--margin A] [--hidden N] ' +
+    '[--folds all|K[,K…]] ' +
     '[--json] [--lfw DIR] [--cache DIR | --no-cache]',
-  flags: ['from', 'to', 'method', 'seed', 'epochs', 'folds', 'json', 'lfw', 'cache', 'no-cache'],
+  flags: ['from', 'to', 'method', 'seed', 'epochs', 'margin', 'hidden', 'folds', 'json', 'lfw', 'cache', 'no-cache'],
   async run(args, config) {
     const flags = trainingFlags(args);
     const data = await embedLfwWithBothModels(args, config, stringFlag(args, 'from', DEFAULT_QUERY_MODEL), stringFlag(args, 'to', DEFAULT_GALLERY_MODEL));
     const { adapter, path } = await trainAdapter(config, data, flags);
-    const maps = adapter.maps.map(({ map: _map, ...map }) => map);
+    const maps = adapter.maps.map(({ model: _model, ...map }) => map);
     const report = {
       id: adapter.id, path, from: adapter.from, to: adapter.to, method: adapter.method, seed: adapter.seed,
       hyperparameters: adapter.hyperparameters, split: adapter.split, maps,

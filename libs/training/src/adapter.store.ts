@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AffineMap } from './affine-map.js';
+import { AdapterModel } from './adapter-model.js';
+import { Matrix } from './linear-algebra.js';
 
 export type AdapterMethod = 'procrustes' | 'least-squares' | 'triplet';
 export const ADAPTER_METHODS: readonly AdapterMethod[] = ['procrustes', 'least-squares', 'triplet'];
 
-/** One fitted map x ↦ W·x + b and what it was fitted on. */
+/** One fitted model and what it was fitted on. */
 export interface AdapterMap {
   /**
    * The LFW fold whose identities it never saw, for cross-validated evaluation (its map scores that
@@ -17,7 +18,7 @@ export interface AdapterMap {
   trainingIdentities: number;
   /** Training figures (final loss, seconds, …). */
   metrics: Record<string, number>;
-  map: AffineMap;
+  model: AdapterModel;
 }
 
 /** A cross-model adapter: maps embeddings of model `from` (the new one) into the space of model `to` (the old one). */
@@ -41,7 +42,7 @@ const ID_PATTERN = /^[A-Za-z0-9._-]+$/;
 const FORMAT = 'facerec-adapter/1';
 
 /**
- * Adapters as one JSON file each, `<dir>/<id>.json` (W and b as base64 float64 little-endian, so
+ * Adapters as one JSON file each, `<dir>/<id>.json` (parameters as base64 float64 little-endian, so
  * they reload bit for bit). Kept behind this class so that they can move into Postgres next to the
  * model registry without touching the trainer or the evaluation.
  */
@@ -60,8 +61,11 @@ export class AdapterStore {
     const file = {
       format: FORMAT,
       ...adapter,
-      maps: adapter.maps.map(({ map: { weights, bias }, ...map }) => ({
-        ...map, rows: weights.rows, cols: weights.cols, weights: base64(weights.data), bias: base64(bias),
+      maps: adapter.maps.map(({ model: { weights, bias, residual }, ...map }) => ({
+        ...map,
+        weights: matrixJson(weights),
+        bias: base64(bias),
+        ...(residual ? { residual: { inWeights: matrixJson(residual.inWeights), inBias: base64(residual.inBias), outWeights: matrixJson(residual.outWeights) } } : {}),
       })),
     };
     // Written aside and renamed: a reader never sees half a file.
@@ -95,6 +99,7 @@ export class AdapterStore {
 }
 
 const base64 = (values: Float64Array) => Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64');
+const matrixJson = (m: Matrix) => ({ rows: m.rows, cols: m.cols, data: base64(m.data) });
 
 function checkId(id: string): void {
   if (!ID_PATTERN.test(id)) throw new AdapterError(`Adapter ids are made of letters, digits, '.', '_' and '-'; got ${JSON.stringify(id)}`);
@@ -115,25 +120,38 @@ function parseAdapter(text: string, path: string): Adapter {
   if (!ADAPTER_METHODS.includes(file.method as AdapterMethod)) fail(`unknown method ${JSON.stringify(file.method)}`);
   if (!Array.isArray(file.maps) || file.maps.length === 0) fail('it has no maps');
   const maps = (file.maps as Record<string, unknown>[]).map((map, i): AdapterMap => {
-    const { rows, cols } = map;
-    if (!Number.isInteger(rows) || !Number.isInteger(cols)) return fail(`map ${i} has no rows and cols`);
-    const doubles = (field: string, count: number): Float64Array => {
-      const value = map[field];
-      if (typeof value !== 'string') return fail(`map ${i} has no ${field}`);
+    const doubles = (value: unknown, count: number, what: string): Float64Array => {
+      if (typeof value !== 'string') return fail(`map ${i} has no ${what}`);
       const bytes = Buffer.from(value, 'base64');
-      if (bytes.length !== count * 8) fail(`map ${i} holds ${bytes.length} bytes of ${field}, ${count} doubles need ${count * 8}`);
+      if (bytes.length !== count * 8) fail(`map ${i} holds ${bytes.length} bytes of ${what}, ${count} doubles need ${count * 8}`);
       const data = new Float64Array(count);
       for (let k = 0; k < count; k++) data[k] = bytes.readDoubleLE(8 * k);
-      if (!data.every(Number.isFinite)) fail(`map ${i} has a ${field} value that is not finite`);
+      if (!data.every(Number.isFinite)) fail(`map ${i} has a ${what} value that is not finite`);
       return data;
     };
-    const weights = { rows: rows as number, cols: cols as number, data: doubles('weights', (rows as number) * (cols as number)) };
+    const matrix = (value: unknown, what: string, rows?: number, cols?: number): Matrix => {
+      const m = (value ?? {}) as Record<string, unknown>;
+      if (!Number.isInteger(m.rows) || !Number.isInteger(m.cols)) return fail(`map ${i} has no ${what}`);
+      if ((rows !== undefined && m.rows !== rows) || (cols !== undefined && m.cols !== cols)) fail(`map ${i}: ${what} is ${m.rows}×${m.cols}, expected ${rows ?? m.rows}×${cols ?? m.cols}`);
+      return { rows: m.rows as number, cols: m.cols as number, data: doubles(m.data, (m.rows as number) * (m.cols as number), what) };
+    };
+    const weights = matrix(map.weights, 'weights');
+    const model: AdapterModel = { weights, bias: doubles(map.bias, weights.rows, 'bias') };
+    if (map.residual !== undefined) {
+      const residual = map.residual as Record<string, unknown>;
+      const inWeights = matrix(residual.inWeights, 'residual.inWeights', undefined, weights.cols);
+      model.residual = {
+        inWeights,
+        inBias: doubles(residual.inBias, inWeights.rows, 'residual.inBias'),
+        outWeights: matrix(residual.outWeights, 'residual.outWeights', weights.rows, inWeights.rows),
+      };
+    }
     return {
       heldOutFold: (map.heldOutFold as number | null) ?? null,
       trainingFaces: map.trainingFaces as number,
       trainingIdentities: map.trainingIdentities as number,
       metrics: (map.metrics as Record<string, number>) ?? {},
-      map: { weights, bias: doubles('bias', rows as number) },
+      model,
     };
   });
   const { format: _format, ...adapter } = file;

@@ -1,4 +1,4 @@
-import { AffineMap } from './affine-map.js';
+import { AffineMap } from './adapter-model.js';
 import { Matrix, multiply, solveSymmetricPositiveDefinite, svd, transpose, transposeMultiply, zeros } from './linear-algebra.js';
 
 /**

@@ -1,6 +1,6 @@
 import { dot } from '../../common/src/index.js';
 import { londonPairedFaces } from '../../../test/support/paired-embeddings.js';
-import { AffineMap, applyAffineMap } from './affine-map.js';
+import { AdapterModel, applyAdapter, cloneModel, parameterArrays, withResidualLayer } from './adapter-model.js';
 import { orthogonalProcrustes } from './closed-form.js';
 import { fromRows } from './linear-algebra.js';
 import { mineSemiHardNegative } from './semi-hard-mining.js';
@@ -12,7 +12,7 @@ import { harmonicTripletBatch, PairedFaces, trainTripletAdapter } from './triple
  */
 describe('trainTripletAdapter on real embeddings (London Set, MobileFaceNet → dlib)', () => {
   let faces: PairedFaces;
-  let initial: AffineMap;
+  let initial: AdapterModel;
   const margin = 0.2;
   const options = { epochs: 12, identitiesPerBatch: 8, facesPerIdentity: 2, learningRate: 1e-3 };
 
@@ -22,7 +22,7 @@ describe('trainTripletAdapter on real embeddings (London Set, MobileFaceNet → 
   });
 
   it('mines, on real mapped embeddings, negatives farther than the positive and within the margin, the closest such', () => {
-    const mapped = faces.from.map((x) => applyAffineMap(initial, x));
+    const mapped = faces.from.map((x) => applyAdapter(initial, x));
     const kinds = { 'semi-hard': 0, fallback: 0, none: 0 };
     for (let i = 0; i < mapped.length; i++) {
       // Anchor: mapped new-model face i; candidates: every old-model face.
@@ -51,28 +51,33 @@ describe('trainTripletAdapter on real embeddings (London Set, MobileFaceNet → 
     expect(kinds['semi-hard']).toBeGreaterThan(10);
   });
 
-  it('computes the gradient of the batch loss (finite differences through the normalisation)', () => {
-    const batch = Array.from({ length: 16 }, (_, i) => i);
-    const label = batch.map((i) => Math.floor(i / 2));
-    const { gradient, lossSum } = harmonicTripletBatch(faces, initial, batch, label, margin);
-    expect(lossSum).toBeGreaterThan(0);
-    const { rows, cols } = initial.weights;
-    const step = 1e-6;
-    // A few weights and a few biases, the largest gradients first so that the check is not vacuous.
-    const parameters = [...gradient.keys()].sort((x, y) => Math.abs(gradient[y]) - Math.abs(gradient[x])).slice(0, 6);
-    parameters.push(rows * cols + 3, 17);
-    for (const p of parameters) {
-      const nudged = (delta: number): number => {
-        const map: AffineMap = { weights: { rows, cols, data: Float64Array.from(initial.weights.data) }, bias: Float64Array.from(initial.bias) };
-        if (p < rows * cols) map.weights.data[p] += delta;
-        else map.bias[p - rows * cols] += delta;
-        return harmonicTripletBatch(faces, map, batch, label, margin).lossSum;
-      };
-      const numeric = (nudged(step) - nudged(-step)) / (2 * step);
-      expect(Math.abs(numeric - gradient[p])).toBeLessThan(1e-5 + 1e-4 * Math.abs(gradient[p]));
-    }
-    expect(Math.abs(gradient[parameters[0]])).toBeGreaterThan(1e-3);
-  });
+  it.each([['an affine adapter', 0], ['an adapter with a residual layer', 16]])(
+    'computes the gradient of the batch loss for %s (finite differences through the normalisation)', (_name, hidden) => {
+      const model = hidden === 0 ? initial : withResidualLayer(initial, hidden as number, 5);
+      // A residual layer starts silent (V = 0); give V values so that every path carries gradient.
+      if (model.residual) model.residual.outWeights.data.forEach((_, k, v) => (v[k] = 0.05 * Math.sin(k)));
+      const batch = Array.from({ length: 16 }, (_, i) => i);
+      const label = batch.map((i) => Math.floor(i / 2));
+      const { gradients, lossSum } = harmonicTripletBatch(faces, model, batch, label, margin);
+      expect(lossSum).toBeGreaterThan(0);
+      const step = 1e-6;
+      parameterArrays(model).forEach((values, a) => {
+        // The largest gradients of each array, so that the check is not vacuous, and one more.
+        const picked = [...gradients[a].keys()].sort((x, y) => Math.abs(gradients[a][y]) - Math.abs(gradients[a][x])).slice(0, 3);
+        picked.push(values.length - 1);
+        for (const p of picked) {
+          const nudged = (delta: number): number => {
+            const copy = cloneModel(model);
+            parameterArrays(copy)[a][p] += delta;
+            return harmonicTripletBatch(faces, copy, batch, label, margin).lossSum;
+          };
+          const numeric = (nudged(step) - nudged(-step)) / (2 * step);
+          expect(Math.abs(numeric - gradients[a][p])).toBeLessThan(1e-5 + 1e-4 * Math.abs(gradients[a][p]));
+        }
+        expect(Math.abs(gradients[a][picked[0]])).toBeGreaterThan(1e-4);
+      });
+    },
+  );
 
   it('lowers the loss over the epochs', () => {
     const { epochs } = trainTripletAdapter(faces, initial, { ...options, seed: 7 });
@@ -85,10 +90,9 @@ describe('trainTripletAdapter on real embeddings (London Set, MobileFaceNet → 
     const run = (seed: number) => trainTripletAdapter(faces, initial, { ...options, epochs: 3, seed });
     const first = run(3);
     const again = run(3);
-    expect(again.map.weights.data).toEqual(first.map.weights.data);
-    expect(again.map.bias).toEqual(first.map.bias);
+    expect(again.model).toEqual(first.model);
     expect(again.epochs.map((e) => e.loss)).toEqual(first.epochs.map((e) => e.loss));
-    expect(run(4).map.weights.data).not.toEqual(first.map.weights.data);
+    expect(run(4).model.weights.data).not.toEqual(first.model.weights.data);
   });
 
   it('leaves the initial map untouched and refuses a batch of one identity', () => {

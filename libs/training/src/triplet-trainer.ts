@@ -1,5 +1,5 @@
 import { dot, seededRandom } from '../../common/src/index.js';
-import { AffineMap } from './affine-map.js';
+import { AdapterModel, cloneModel, forward, parameterArrays } from './adapter-model.js';
 import { mineSemiHardNegative } from './semi-hard-mining.js';
 
 /** The same faces embedded by two models: face i is `from[i]` in the new space and `to[i]` in the old one. */
@@ -36,7 +36,7 @@ export interface EpochStats {
 }
 
 export interface TripletTrainingResult {
-  map: AffineMap;
+  model: AdapterModel;
   epochs: EpochStats[];
 }
 
@@ -44,7 +44,7 @@ const DEFAULTS = { margin: 0.2, identitiesPerBatch: 32, facesPerIdentity: 4, lea
 const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
 
 /**
- * Learns an affine map x ↦ W·x + b from the `from` space into the `to` space with FaceNet's triplet loss on
+ * Learns an adapter (an affine map x ↦ W·x + b, optionally with a residual layer) from the `from` space into the `to` space with FaceNet's triplet loss on
  * L2-normalised outputs, in its harmonic form (Schroff et al. 2015, §7): every triplet mixes the two
  * spaces, so that a mapped new-model embedding is compared with old-model embeddings exactly as it
  * will be at query time against an old gallery:
@@ -52,20 +52,19 @@ const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 };
  *  - anchor yᵢ (old), positive W·xⱼ and negative W·xₖ (mapped new).
  * Mini-batches hold P identities × K faces (seeded); every anchor–positive pair of an identity is used,
  * the face with itself across the two spaces included, each with its online semi-hard negative from
- * the batch (`mineSemiHardNegative`). Gradients go through the normalisation; Adam updates W and b.
- * Same data, initial map and options give the same map bit for bit.
+ * the batch (`mineSemiHardNegative`). Gradients go through the normalisation; Adam updates every
+ * parameter. Same data, initial model and options give the same model bit for bit.
  */
-export function trainTripletAdapter(faces: PairedFaces, initial: AffineMap, options: TripletTrainingOptions): TripletTrainingResult {
+export function trainTripletAdapter(faces: PairedFaces, initial: AdapterModel, options: TripletTrainingOptions): TripletTrainingResult {
   const { margin, identitiesPerBatch, facesPerIdentity, learningRate } = { ...DEFAULTS, ...options };
   const n = faces.identities.length;
   if (faces.from.length !== n || faces.to.length !== n) throw new Error('identities, from and to must describe the same faces');
   if (identitiesPerBatch < 2) throw new Error('A batch needs at least 2 identities (negatives come from the batch)');
-  const { rows: dTo, cols: dFrom } = initial.weights;
-  const map: AffineMap = { weights: { rows: dTo, cols: dFrom, data: Float64Array.from(initial.weights.data) }, bias: Float64Array.from(initial.bias) };
-  // Adam's state over the parameters [W row-major…, b…].
-  const parameters = dTo * dFrom + dTo;
-  const firstMoment = new Float64Array(parameters);
-  const secondMoment = new Float64Array(parameters);
+  const model = cloneModel(initial);
+  const parameters = parameterArrays(model);
+  // Adam's state, per parameter array.
+  const firstMoment = parameters.map((p) => new Float64Array(p.length));
+  const secondMoment = parameters.map((p) => new Float64Array(p.length));
   let step = 0;
 
   const facesOf = new Map<string, number[]>();
@@ -94,7 +93,7 @@ export function trainTripletAdapter(faces: PairedFaces, initial: AffineMap, opti
           label.push(l);
         }
       });
-      const result = harmonicTripletBatch(faces, map, batch, label, margin);
+      const result = harmonicTripletBatch(faces, model, batch, label, margin);
       lossSum += result.lossSum;
       pairs += result.pairs;
       semiHard += result.semiHard;
@@ -104,14 +103,17 @@ export function trainTripletAdapter(faces: PairedFaces, initial: AffineMap, opti
       const scale = 1 / result.pairs;
       const correction1 = 1 - ADAM.beta1 ** step;
       const correction2 = 1 - ADAM.beta2 ** step;
-      for (let i = 0; i < parameters; i++) {
-        const g = result.gradient[i] * scale;
-        firstMoment[i] = ADAM.beta1 * firstMoment[i] + (1 - ADAM.beta1) * g;
-        secondMoment[i] = ADAM.beta2 * secondMoment[i] + (1 - ADAM.beta2) * g * g;
-        const update = (learningRate * (firstMoment[i] / correction1)) / (Math.sqrt(secondMoment[i] / correction2) + ADAM.epsilon);
-        if (i < dTo * dFrom) map.weights.data[i] -= update;
-        else map.bias[i - dTo * dFrom] -= update;
-      }
+      parameters.forEach((values, a) => {
+        const gradient = result.gradients[a];
+        const m = firstMoment[a];
+        const v = secondMoment[a];
+        for (let i = 0; i < values.length; i++) {
+          const g = gradient[i] * scale;
+          m[i] = ADAM.beta1 * m[i] + (1 - ADAM.beta1) * g;
+          v[i] = ADAM.beta2 * v[i] + (1 - ADAM.beta2) * g * g;
+          values[i] -= (learningRate * (m[i] / correction1)) / (Math.sqrt(v[i] / correction2) + ADAM.epsilon);
+        }
+      });
     }
     const stats: EpochStats = {
       epoch,
@@ -124,29 +126,21 @@ export function trainTripletAdapter(faces: PairedFaces, initial: AffineMap, opti
     epochs.push(stats);
     options.onEpoch?.(stats);
   }
-  return { map, epochs };
+  return { model, epochs };
 }
 
 /**
  * Summed harmonic triplet loss of one batch (faces `batch`, identity `label[i]` of `batch[i]`) and its
- * gradient with respect to the parameters [W (dTo × dFrom, row-major)…, b…].
+ * gradient with respect to each of `parameterArrays(model)`.
  */
-export function harmonicTripletBatch(faces: PairedFaces, { weights, bias }: AffineMap, batch: number[], label: number[], margin: number) {
-  const { rows: dTo, cols: dFrom } = weights;
+export function harmonicTripletBatch(faces: PairedFaces, model: AdapterModel, batch: number[], label: number[], margin: number) {
+  const dTo = model.weights.rows;
   const size = batch.length;
-  // Mapped new-model embeddings: z = W·x + b, u = z / |z|.
+  // Mapped new-model embeddings: z = model(x), u = z / |z|.
   const mapped = batch.map((face) => {
-    const x = faces.from[face];
-    const z = new Float64Array(dTo);
-    let norm = 0;
-    for (let r = 0; r < dTo; r++) {
-      let sum = bias[r];
-      for (let c = 0; c < dFrom; c++) sum += weights.data[r * dFrom + c] * x[c];
-      z[r] = sum;
-      norm += sum * sum;
-    }
-    norm = Math.sqrt(norm);
-    return { u: z.map((v) => v / norm), norm };
+    const { z, hidden } = forward(model, faces.from[face]);
+    const norm = Math.sqrt(dot(z, z));
+    return { u: z.map((v) => v / norm), norm, hidden };
   });
   const old = batch.map((face) => faces.to[face]);
   // distance[i][j] = |uᵢ − yⱼ|² = 2 − 2 uᵢ·yⱼ (mapped i against old j); byOld is its transpose.
@@ -185,19 +179,43 @@ export function harmonicTripletBatch(faces: PairedFaces, { weights, bias }: Affi
       }
     }
   }
-  // Through the normalisation: ∂u/∂z = (I − u uᵀ) / |z|; then ∂z/∂W = x ⊗ ·, ∂z/∂b = I.
-  const gradient = new Float64Array(dTo * dFrom + dTo);
-  mapped.forEach(({ u, norm }, i) => {
+  // Through the normalisation, ∂u/∂z = (I − u uᵀ) / |z|, then through the model.
+  const gradients = parameterArrays(model).map((p) => new Float64Array(p.length));
+  mapped.forEach(({ u, norm, hidden }, i) => {
     const g = gradU[i];
     const along = dot(g, u);
-    const x = faces.from[batch[i]];
-    for (let r = 0; r < dTo; r++) {
-      const gz = (g[r] - along * u[r]) / norm;
-      gradient[dTo * dFrom + r] += gz;
-      for (let c = 0; c < dFrom; c++) gradient[r * dFrom + c] += gz * x[c];
-    }
+    const gz = Float64Array.from(u, (ur, r) => (g[r] - along * ur) / norm);
+    backward(model, faces.from[batch[i]], hidden, gz, gradients);
   });
-  return { lossSum, pairs, semiHard, fallback, gradient };
+  return { lossSum, pairs, semiHard, fallback, gradients };
+}
+
+/** Adds ∂L/∂parameters for one input x, given ∂L/∂z, to `gradients` (ordered as `parameterArrays`). */
+function backward(model: AdapterModel, x: ArrayLike<number>, hidden: Float64Array, gz: Float64Array, gradients: Float64Array[]): void {
+  const outer = (into: Float64Array, left: ArrayLike<number>, right: ArrayLike<number>) => {
+    for (let r = 0; r < left.length; r++) {
+      const l = left[r];
+      if (l === 0) continue;
+      const row = r * right.length;
+      for (let c = 0; c < right.length; c++) into[row + c] += l * right[c];
+    }
+  };
+  const [gW, gb, gU, gc, gV] = gradients;
+  outer(gW, gz, x); // z = W·x + b + …
+  for (let r = 0; r < gz.length; r++) gb[r] += gz[r];
+  const residual = model.residual;
+  if (!residual) return;
+  outer(gV, gz, hidden); // … + V·h, h = relu(U·x + c)
+  const { outWeights: v } = residual;
+  const gh = new Float64Array(hidden.length);
+  for (let k = 0; k < hidden.length; k++) {
+    if (hidden[k] <= 0) continue; // relu: no gradient where the unit is off
+    let sum = 0;
+    for (let r = 0; r < v.rows; r++) sum += v.data[r * v.cols + k] * gz[r];
+    gh[k] = sum;
+  }
+  outer(gU, gh, x);
+  for (let k = 0; k < gh.length; k++) gc[k] += gh[k];
 }
 
 /** A Fisher–Yates shuffled copy. */
