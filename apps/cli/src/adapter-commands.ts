@@ -3,8 +3,8 @@ import { ADAPTER_METHODS, AdapterMethod, AdapterStore } from '../../../libs/trai
 import { numberFlag, ParsedArgs, stringFlag, UsageError } from './commands/command.js';
 import { CrossModelLfw, trainLfwAdapter } from './lfw-cross.js';
 
-/** Default training length of the triplet method (see the README's measurements). */
-export const DEFAULT_EPOCHS = 30;
+/** Default training length of the triplet method: on LFW, 6 epochs held out better than 12 (fold 1: 97.7% vs 97.3%). */
+export const DEFAULT_EPOCHS = 6;
 export const DEFAULT_SEED = 1;
 /** FaceNet's margin, which the issue fixes. */
 export const DEFAULT_MARGIN = 0.2;
