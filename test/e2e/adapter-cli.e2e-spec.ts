@@ -75,6 +75,18 @@ describe('train adapter and eval lfw-cross (end to end, small LFW)', () => {
     procrustesId = report.id;
   });
 
+  it('trains a single map on every image with --folds none, which the LFW evaluation refuses (and does not pick)', async () => {
+    const result = await run('train', ['adapter', '--method', 'least-squares', '--folds', 'none', '--json', ...data()]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout.trim());
+    expect(report.maps).toEqual([expect.objectContaining({ heldOutFold: null, trainingFaces: [...imagesByIdentity.values()].reduce((a, b) => a + b, 0) })]);
+    const refused = await run('eval', ['lfw-cross', '--adapter', report.id, ...data()]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split('\n').at(-1)).toBe(
+      `eval lfw-cross: Adapter ${report.id} has no map held out from fold 1, so it cannot be evaluated on LFW without training on the test pairs; train one with --folds all`,
+    );
+  });
+
   let first: Record<string, unknown>;
 
   it('reports A–A, B–B, B→A raw and adapted, training the missing triplet adapter first, and plots the ROC curves', async () => {
@@ -90,6 +102,7 @@ describe('train adapter and eval lfw-cross (end to end, small LFW)', () => {
     expect(report.bb).toBeGreaterThanOrEqual(0.9);
     expect(report.crossRaw).toBeLessThan(0.75); // unrelated spaces: near chance
     expect(report.adapters.procrustes.id).toBe(procrustesId);
+    expect(Object.keys(report.adapters)).toEqual(['procrustes', 'triplet']); // not the --folds none least-squares one
     expect(report.adapter).toBe(report.adapters.triplet.id);
     expect(report.crossAdapted).toBe(report.adapters.triplet.accuracy);
     expect(report.crossAdapted).toBeGreaterThan(report.crossRaw + 0.1);
@@ -122,7 +135,7 @@ describe('train adapter and eval lfw-cross (end to end, small LFW)', () => {
     expect(folds.stderr.trim().split('\n').at(-1)).toBe('train adapter: --folds takes "all" or folds among 1,2,3,4,5,6,7,8,9,10; got 11');
     const word = await run('train', ['adapter', '--folds', 'some', ...data()]);
     expect(word.code).toBe(2);
-    expect(word.stderr.trim()).toBe('train adapter: --folds takes "all" or fold numbers such as 1,2; got "some"');
+    expect(word.stderr.trim()).toBe('train adapter: --folds takes "all", "none" or fold numbers such as 1,2; got "some"');
 
     const missing = await run('eval', ['lfw-cross', '--adapter', 'no-such-adapter', ...data()]);
     expect(missing.code).toBe(2);

@@ -17,16 +17,17 @@ export interface TrainingFlags {
   epochs: number;
   margin: number;
   hidden: number;
-  folds: 'all' | number[];
+  /** 'none': one map on every image (for production, not for evaluation on the same pairs). */
+  folds: 'all' | 'none' | number[];
 }
 
-/** `--method`, `--seed`, `--epochs`, `--margin`, `--hidden`, `--folds all|K[,K…]`, checked before any image is embedded. */
+/** `--method`, `--seed`, `--epochs`, `--margin`, `--hidden`, `--folds all|none|K[,K…]`, checked before any image is embedded. */
 export function trainingFlags(args: ParsedArgs): TrainingFlags {
   const method = stringFlag(args, 'method', 'triplet');
   if (!ADAPTER_METHODS.includes(method as AdapterMethod)) throw new UsageError(`--method must be one of ${ADAPTER_METHODS.join(', ')}, got ${JSON.stringify(method)}`);
   const raw = stringFlag(args, 'folds', 'all');
-  const folds = raw === 'all' ? 'all' : raw.split(',').map((f) => Number(f.trim()));
-  if (folds !== 'all' && !folds.every((f) => Number.isInteger(f) && f >= 1)) throw new UsageError(`--folds takes "all" or fold numbers such as 1,2; got ${JSON.stringify(raw)}`);
+  const folds = raw === 'all' || raw === 'none' ? raw : raw.split(',').map((f) => Number(f.trim()));
+  if (typeof folds !== 'string' && !folds.every((f) => Number.isInteger(f) && f >= 1)) throw new UsageError(`--folds takes "all", "none" or fold numbers such as 1,2; got ${JSON.stringify(raw)}`);
   return {
     method: method as AdapterMethod,
     seed: integerFlag(args, 'seed', DEFAULT_SEED, 0),
@@ -52,14 +53,14 @@ function integerFlag(args: ParsedArgs, name: string, fallback: number, min: numb
 /** Trains and saves an adapter on `data` (one map per held-out fold); progress on stderr. */
 export function trainAdapter(config: AppConfig, data: CrossModelLfw, flags: TrainingFlags) {
   const available = [...new Set(data.pairs.map((p) => p.fold))].sort((x, y) => x - y);
-  if (flags.folds !== 'all') {
+  if (typeof flags.folds !== 'string') {
     for (const fold of flags.folds) {
       if (!available.includes(fold)) throw new UsageError(`--folds takes "all" or folds among ${available.join(',')}; got ${flags.folds.join(',')}`);
     }
   }
   return trainLfwAdapter(adapterStore(config), data, {
     ...flags,
-    folds: flags.folds === 'all' ? available : [...new Set(flags.folds)].sort((x, y) => x - y),
+    folds: flags.folds === 'all' ? available : flags.folds === 'none' ? [null] : [...new Set(flags.folds)].sort((x, y) => x - y),
     progress: (line) => process.stderr.write(`${line}\n`),
   });
 }

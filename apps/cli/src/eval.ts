@@ -11,7 +11,7 @@ import { parseTsvPairs } from '../../../libs/evaluation/src/tsv-pairs.js';
 import { dequantizeInt8, quantizeInt8 } from '../../../libs/vector-index/src/index.js';
 import { numberFlag, ParsedArgs, readLfwDatasetFlag, stringFlag, UsageError } from './commands/command.js';
 import { percent, runScript, ScriptCommand, ScriptOutput } from './script-runner.js';
-import { Adapter, AdapterError } from '../../../libs/training/src/index.js';
+import { Adapter, AdapterError, AdapterMethod } from '../../../libs/training/src/index.js';
 import { adapterStore, trainAdapter, trainingFlags } from './adapter-commands.js';
 import { DEFAULT_GALLERY_MODEL, DEFAULT_QUERY_MODEL, embedLfwWithBothModels, lfwCross, lfwCrossSummary } from './lfw-cross.js';
 import { lfwClustering, lfwClusteringSummary, multiImageIdentities, renderClusterContactSheet } from './lfw-clustering.js';
@@ -126,11 +126,14 @@ const lfwCrossCommand: ScriptCommand = {
       }
       adapters.push(adapter);
     } else {
-      // The closed-form baseline and the trained map, the latest of each; missing ones are trained first.
+      // The closed-form baseline and the trained map, the latest of each with a map for every fold; missing ones are trained first.
+      const folds = [...new Set(data.pairs.map((p) => p.fold))];
+      const evaluable = (adapter: Adapter) => folds.every((fold) => adapter.maps.some((m) => m.heldOutFold === fold));
+      const latest = (method: AdapterMethod) => store.latest(data.from.model, data.to.model, method, evaluable);
       for (const method of ['procrustes', 'triplet'] as const) {
-        adapters.push((await store.latest(data.from.model, data.to.model, method)) ?? (await trainAdapter(config, data, { ...trainingFlags(args), method })).adapter);
+        adapters.push((await latest(method)) ?? (await trainAdapter(config, data, { ...trainingFlags(args), method })).adapter);
       }
-      const leastSquares = await store.latest(data.from.model, data.to.model, 'least-squares');
+      const leastSquares = await latest('least-squares');
       if (leastSquares) adapters.push(leastSquares);
     }
     const rocPng = join(stringFlag(args, 'out', DEFAULT_OUT_DIR), `lfw-cross-roc-${data.from.model}-to-${data.to.model}.png`);

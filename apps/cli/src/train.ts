@@ -9,7 +9,7 @@ const adapterCommand: ScriptCommand = {
   summary: 'Learn a map from the embedding space of model --from (new) into that of --to (old), on LFW, one map per held-out fold',
   usage:
     'adapter [--from MODEL] [--to MODEL] [--method procrustes|least-squares|triplet] [--seed N] [--epochs N] [--margin A] [--hidden N] ' +
-    '[--folds all|K[,K…]] ' +
+    '[--folds all|none|K[,K…]] ' +
     '[--json] [--lfw DIR] [--cache DIR | --no-cache]',
   flags: ['from', 'to', 'method', 'seed', 'epochs', 'margin', 'hidden', 'folds', 'json', 'lfw', 'cache', 'no-cache'],
   async run(args, config) {

@@ -87,9 +87,9 @@ export class AdapterStore {
     return Promise.all(files.map(async (f) => parseAdapter(await readFile(join(this.dir, f), 'utf8'), join(this.dir, f))));
   }
 
-  /** The most recently created adapter from `from` into `to` (of `method` if given), or undefined. */
-  async latest(from: string, to: string, method?: AdapterMethod): Promise<Adapter | undefined> {
-    const matching = (await this.list()).filter((a) => a.from === from && a.to === to && (method === undefined || a.method === method));
+  /** The most recently created adapter from `from` into `to` (of `method` if given, and that `accept`s), or undefined. */
+  async latest(from: string, to: string, method?: AdapterMethod, accept: (adapter: Adapter) => boolean = () => true): Promise<Adapter | undefined> {
+    const matching = (await this.list()).filter((a) => a.from === from && a.to === to && (method === undefined || a.method === method) && accept(a));
     return matching.sort((x, y) => x.createdAt.localeCompare(y.createdAt) || x.id.localeCompare(y.id)).at(-1);
   }
 
