@@ -13,14 +13,15 @@ const ALLOWED: Record<string, string[]> = {
   'libs/inference': ['libs/common'],
   'libs/vector-index': ['libs/common'],
   'libs/evaluation': ['libs/common', 'libs/inference', 'libs/vector-index'],
+  'libs/training': ['libs/common'],
   'libs/database': ['libs/common', 'libs/config', 'libs/vector-index', 'migrations'],
   'libs/access': ['libs/common', 'libs/config', 'libs/database'],
   'libs/recognition': ['libs/common', 'libs/config', 'libs/database', 'libs/inference', 'libs/vector-index'],
   'apps/api': ['libs/common', 'libs/config', 'libs/access', 'libs/recognition'],
   'apps/worker': ['libs/common', 'libs/config', 'libs/recognition'],
-  'apps/cli': ['libs/common', 'libs/config', 'libs/access', 'libs/database', 'libs/inference', 'libs/vector-index', 'libs/evaluation', 'libs/recognition'],
+  'apps/cli': ['libs/common', 'libs/config', 'libs/access', 'libs/database', 'libs/inference', 'libs/vector-index', 'libs/evaluation', 'libs/training', 'libs/recognition'],
 };
-const ENGINES = ['libs/common', 'libs/inference', 'libs/vector-index', 'libs/evaluation'];
+const ENGINES = ['libs/common', 'libs/inference', 'libs/vector-index', 'libs/evaluation', 'libs/training'];
 const ROOT = resolve('.');
 
 function sourceFiles(dir: string): string[] {

@@ -1,20 +1,19 @@
 import 'reflect-metadata';
-import { ConsoleLogger, Logger, LogLevel } from '@nestjs/common';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { AppConfig, loadConfig } from '../../../libs/config/src/index.js';
-import {
-  DatasetError, formatDuration, scorePairs,
-} from '../../../libs/evaluation/src/lfw-embedder.js';
+import { AppConfig } from '../../../libs/config/src/index.js';
+import { DatasetError, scorePairs } from '../../../libs/evaluation/src/lfw-embedder.js';
 import { LfwPair } from '../../../libs/evaluation/src/lfw-pairs.js';
 import { areaUnderCurve, renderRocPng, rocCurve, valAtFar, ValAtFar } from '../../../libs/evaluation/src/roc.js';
 import { tenFoldAccuracy, TenFoldResult } from '../../../libs/evaluation/src/ten-fold.js';
 import { parseTsvPairs } from '../../../libs/evaluation/src/tsv-pairs.js';
 import { dequantizeInt8, quantizeInt8 } from '../../../libs/vector-index/src/index.js';
-import {
-  CliCommand, isUserError, numberFlag, ParsedArgs, parseArgs, readLfwDatasetFlag, stringFlag, UsageError,
-} from './commands/command.js';
+import { numberFlag, ParsedArgs, readLfwDatasetFlag, stringFlag, UsageError } from './commands/command.js';
+import { percent, runScript, ScriptCommand, ScriptOutput } from './script-runner.js';
+import { Adapter, AdapterError, AdapterMethod } from '../../../libs/training/src/index.js';
+import { adapterStore, trainAdapter, trainingFlags } from './adapter-commands.js';
+import { DEFAULT_GALLERY_MODEL, DEFAULT_QUERY_MODEL, embedLfwWithBothModels, lfwCross, lfwCrossSummary } from './lfw-cross.js';
 import { lfwClustering, lfwClusteringSummary, multiImageIdentities, renderClusterContactSheet } from './lfw-clustering.js';
 import { embedImages } from './embed-images.js';
 import { lfwIdentification, lfwIdentificationSummary, listLfwImages } from './lfw-identification.js';
@@ -48,20 +47,9 @@ interface Evaluation {
   vals: ValAtFar[];
 }
 
-/** What a command prints: `report` as the `--json` line, `summary` for people. */
-interface EvalOutput {
-  report: object;
-  summary: string;
-}
-
-interface EvalCommand extends Omit<CliCommand, 'run'> {
-  flags: string[];
-  run(args: ParsedArgs, config: AppConfig): Promise<EvalOutput>;
-}
-
 const COMMON_FLAGS = ['model', 'json', 'out', 'cache', 'no-cache'];
 
-const lfwCommand: EvalCommand = {
+const lfwCommand: ScriptCommand = {
   name: 'lfw',
   summary: 'LFW View 2 (pairs.txt): 10-fold accuracy, AUC, VAL@FAR, ROC plot',
   usage: 'lfw [--model ID] [--json] [--out DIR] [--lfw DIR] [--cache DIR | --no-cache] [--int8] [--via archive|MODEL_ID]',
@@ -72,7 +60,7 @@ const lfwCommand: EvalCommand = {
   },
 };
 
-const pairsCommand: EvalCommand = {
+const pairsCommand: ScriptCommand = {
   name: 'pairs',
   summary: 'The same protocol on your photos: TSV lines pathA<TAB>pathB<TAB>same(1|0)<TAB>fold(1..10)',
   usage: 'pairs --pairs FILE [--root DIR] [--model ID] [--json] [--out DIR] [--cache DIR | --no-cache] [--int8]',
@@ -93,7 +81,7 @@ const pairsCommand: EvalCommand = {
   },
 };
 
-const lfwIdentifyCommand: EvalCommand = {
+const lfwIdentifyCommand: ScriptCommand = {
   name: 'lfw-identify',
   summary: 'Open-set identification on all of LFW: rank-1 and DIR at FPIR, HNSW next to brute force',
   usage: 'lfw-identify [--model ID] [--json] [--lfw DIR] [--cache DIR | --no-cache]',
@@ -105,7 +93,7 @@ const lfwIdentifyCommand: EvalCommand = {
   },
 };
 
-const lfwClusterCommand: EvalCommand = {
+const lfwClusterCommand: ScriptCommand = {
   name: 'lfw-cluster',
   summary: 'Clustering of the LFW identities with two or more images: pairwise and BCubed precision/recall, contact sheet',
   usage: 'lfw-cluster [--far RATE] [--model ID] [--json] [--out DIR] [--lfw DIR] [--cache DIR | --no-cache]',
@@ -120,7 +108,43 @@ const lfwClusterCommand: EvalCommand = {
   },
 };
 
-const COMMANDS = [lfwCommand, pairsCommand, lfwIdentifyCommand, lfwClusterCommand];
+const lfwCrossCommand: ScriptCommand = {
+  name: 'lfw-cross',
+  summary:
+    'LFW with a new-model query (B) against an old-model gallery (A): A–A, B–B, B→A raw and through the adapters, ROC plot; ' +
+    'trains an adapter first when none exists',
+  usage: 'lfw-cross [--query MODEL] [--gallery MODEL] [--adapter ID] [--json] [--out DIR] [--lfw DIR] [--cache DIR | --no-cache]',
+  flags: ['query', 'gallery', 'adapter', 'json', 'out', 'lfw', 'cache', 'no-cache'],
+  async run(args, config) {
+    const query = stringFlag(args, 'query', DEFAULT_QUERY_MODEL);
+    const gallery = stringFlag(args, 'gallery', DEFAULT_GALLERY_MODEL);
+    const data = await embedLfwWithBothModels(args, config, query, gallery);
+    const store = adapterStore(config);
+    const adapters: Adapter[] = [];
+    if (args.flags.has('adapter')) {
+      const adapter = await store.load(stringFlag(args, 'adapter'));
+      if (adapter.from !== data.from.model || adapter.to !== data.to.model) {
+        throw new AdapterError(`Adapter ${adapter.id} maps ${adapter.from} → ${adapter.to}, not query ${data.from.model} → gallery ${data.to.model}`);
+      }
+      adapters.push(adapter);
+    } else {
+      // The closed-form baseline and the trained map, the latest of each with a map for every fold; missing ones are trained first.
+      const folds = [...new Set(data.pairs.map((p) => p.fold))];
+      const evaluable = (adapter: Adapter) => folds.every((fold) => adapter.maps.some((m) => m.heldOutFold === fold));
+      const latest = (method: AdapterMethod) => store.latest(data.from.model, data.to.model, method, evaluable);
+      for (const method of ['procrustes', 'triplet'] as const) {
+        adapters.push((await latest(method)) ?? (await trainAdapter(config, data, { ...trainingFlags(args), method })).adapter);
+      }
+      const leastSquares = await latest('least-squares');
+      if (leastSquares) adapters.push(leastSquares);
+    }
+    const rocPng = join(stringFlag(args, 'out', DEFAULT_OUT_DIR), `lfw-cross-roc-${data.from.model}-to-${data.to.model}.png`);
+    const report = await lfwCross(data, adapters, rocPng);
+    return { report, summary: lfwCrossSummary(report) };
+  },
+};
+
+const COMMANDS = [lfwCommand, pairsCommand, lfwIdentifyCommand, lfwClusterCommand, lfwCrossCommand];
 
 /** Embeds the LFW images that `select` keeps (paths `Name/Name_NNNN.jpg`), keyed by those relative paths. */
 async function embedLfwImages(args: ParsedArgs, config: AppConfig, select: (paths: string[]) => string[]) {
@@ -130,7 +154,7 @@ async function embedLfwImages(args: ParsedArgs, config: AppConfig, select: (path
   return { imageDir, paths, embeddings: new Map(paths.map((p) => [p, embeddings.get(join(imageDir, p))!])), undetected, manifest };
 }
 
-const verificationOutput = (evaluation: Evaluation): EvalOutput => ({ report: evaluation.report, summary: summary(evaluation) });
+const verificationOutput = (evaluation: Evaluation): ScriptOutput => ({ report: evaluation.report, summary: summary(evaluation) });
 
 
 /**
@@ -186,7 +210,6 @@ async function evaluate(
   };
 }
 
-const percent = (v: number, digits = 2) => `${(100 * v).toFixed(digits)}%`;
 
 function summary({ report, dataset, images, tenFold, vals }: Evaluation): string {
   return [
@@ -205,50 +228,4 @@ function summary({ report, dataset, images, tenFold, vals }: Evaluation): string
   ].join('\n');
 }
 
-/** Nest's console logger, but everything on stderr: stdout carries only the result. */
-class StderrLogger extends ConsoleLogger {
-  protected override printMessages(messages: unknown[], context?: string, logLevel?: LogLevel, _stream?: 'stdout' | 'stderr', errorStack?: unknown, params?: Record<string, unknown>): void {
-    super.printMessages(messages, context, logLevel, 'stderr', errorStack, params);
-  }
-}
-
-function usage(): string {
-  return ['Usage: npm run eval -- <command> [options]', ...COMMANDS.map((c) => `  ${c.usage}\n      ${c.summary}`)].join('\n');
-}
-
-function checkFlags(command: EvalCommand, args: ParsedArgs): void {
-  if (args.positional.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args.positional[0])}`);
-  for (const [flag, value] of args.flags) {
-    if (!command.flags.includes(flag)) throw new UsageError(`unknown flag --${flag} (${command.usage})`);
-    if ((flag === 'json' || flag === 'no-cache' || flag === 'int8') && value !== true) throw new UsageError(`--${flag} takes no value, got ${JSON.stringify(value)}`);
-  }
-}
-
-
-async function main(argv: string[]): Promise<number> {
-  Logger.overrideLogger(new StderrLogger({ colors: process.stderr.isTTY === true }));
-  const [name, ...rest] = argv;
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    console.error(name ? `eval: unknown command ${JSON.stringify(name)}; expected ${COMMANDS.map((c) => c.name).join(' or ')}` : usage());
-    return 2;
-  }
-  const started = performance.now();
-  try {
-    const args = parseArgs(rest);
-    checkFlags(command, args);
-    const evaluation = await command.run(args, loadConfig());
-    console.error(`eval ${command.name}: done in ${formatDuration((performance.now() - started) / 1000)}`);
-    console.log(args.flags.has('json') ? JSON.stringify(evaluation.report) : evaluation.summary);
-    return 0;
-  } catch (error) {
-    if (isUserError(error)) {
-      console.error(`eval ${command.name}: ${(error as Error).message.replace(/\s*\n\s*/g, '; ')}`);
-      return 2;
-    }
-    console.error(error);
-    return 1;
-  }
-}
-
-main(process.argv.slice(2)).then((code) => process.exit(code));
+runScript('eval', COMMANDS, process.argv.slice(2)).then((code) => process.exit(code));

@@ -7,6 +7,7 @@ import { clusteringMetrics, PrecisionRecall } from '../../../libs/evaluation/src
 import { EmbedderManifest } from '../../../libs/inference/src/index.js';
 import { resolveThreshold } from '../../../libs/recognition/src/index.js';
 import { clusterVectors } from '../../../libs/vector-index/src/index.js';
+import { percent } from './script-runner.js';
 
 export interface LfwClusteringReport {
   model: string;
@@ -128,7 +129,6 @@ export async function renderClusterContactSheet(clustering: LfwClustering, pathO
 
 const escapeXml = (s: string) => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const percent = (v: number) => `${(100 * v).toFixed(2)}%`;
 
 export function lfwClusteringSummary(r: LfwClusteringReport): string {
   const line = (name: string, m: PrecisionRecall) => `  ${name.padEnd(9)} precision ${percent(m.precision)}, recall ${percent(m.recall)}, F1 ${percent(m.f1)}`;

@@ -7,6 +7,7 @@ import {
 } from '../../../libs/evaluation/src/open-set-identification.js';
 import { EmbedderManifest } from '../../../libs/inference/src/index.js';
 import { BruteForceIndex, PartitionedHnswIndex, SearchHit } from '../../../libs/vector-index/src/index.js';
+import { percent } from './script-runner.js';
 
 /** FPIRs at which DIR is reported (the issue's 1e-2 and 1e-3). */
 const REPORTED_FPIRS = [1e-2, 1e-3];
@@ -98,7 +99,6 @@ export function lfwIdentification(
   };
 }
 
-const percent = (v: number) => `${(100 * v).toFixed(2)}%`;
 
 export function lfwIdentificationSummary(r: LfwIdentificationReport): string {
   const engine = (name: string, e: EngineResult) =>

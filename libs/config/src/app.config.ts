@@ -12,6 +12,8 @@ export class AppConfig {
     /** Model registry: stored imports, the folder `path` imports come from, and the faces imports are validated on. */
     storeDir: string; importDir: string; validationFacesDir: string; validationFaces: number;
   };
+  /** Where cross-model adapters are stored (ADAPTER_DIR). */
+  readonly adapters: { dir: string };
   readonly detection: { scoreThreshold: number; nmsIou: number; maxSide: number; minSide: number };
   readonly limits: { maxUploadBytes: number; maxImagePixels: number; maxK: number; maxBatchItems: number };
   /** False-accept rate of the default decision threshold. */
@@ -60,6 +62,7 @@ export class AppConfig {
       validationFacesDir: resolve(env.MODEL_VALIDATION_FACES_DIR),
       validationFaces: env.MODEL_VALIDATION_FACES,
     };
+    this.adapters = { dir: resolve(env.ADAPTER_DIR) };
     this.detection = { scoreThreshold: env.DETECTOR_SCORE_THRESHOLD, nmsIou: env.DETECTOR_NMS_IOU, maxSide: env.DETECTOR_MAX_SIDE, minSide: env.DETECTOR_MIN_SIDE };
     this.limits = { maxUploadBytes: env.MAX_UPLOAD_BYTES, maxImagePixels: env.MAX_IMAGE_PIXELS, maxK: env.IDENTIFY_MAX_K, maxBatchItems: env.MAX_BATCH_ITEMS };
     this.defaultFar = env.DEFAULT_FAR;

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { loadConfig } from './app.config.js';
 import { InvalidEnvironmentError } from './environment.js';
 
@@ -8,6 +9,8 @@ describe('configuration validation', () => {
     expect(config.database.url).toBeUndefined();
     expect(config.models.executionProviders).toEqual(['cpu']);
     expect(config.index).toMatchObject({ m: 16, efConstruction: 200, efSearch: 64 });
+    expect(config.adapters.dir).toBe(resolve('data/adapters'));
+    expect(loadConfig({ ADAPTER_DIR: '/srv/adapters' }).adapters.dir).toBe('/srv/adapters');
   });
 
   it('parses numbers and lists from strings', () => {

@@ -82,6 +82,14 @@ export class EnvironmentVariables {
   @IsString()
   GENERATED_MODEL_DIR = './data/models';
 
+  /**
+   * Cross-model adapters (`npm run train -- adapter`): one JSON file per trained map from a new
+   * embedding space into an old one, so a new model's queries can search a gallery enrolled with the
+   * old model before it is re-embedded. Files, not Postgres, until adapters join the model registry.
+   */
+  @IsString()
+  ADAPTER_DIR = './data/adapters';
+
   /** Directory holding the model manifests (`<id>.manifest.json`). */
   @IsString()
   MODEL_MANIFEST_DIR = './models';

@@ -1,6 +1,6 @@
 import { seededRandom } from '../../common/src/index.js';
 import { gaussian } from '../../vector-index/src/synthetic-faces.js';
-import { accuracyAt, bestThreshold, FoldScoredPair, tenFoldAccuracy } from './ten-fold.js';
+import { accuracyAt, bestThreshold, crossValidatedAccuracy, FoldScoredPair, tenFoldAccuracy } from './ten-fold.js';
 
 const pair = (distance: number, same: boolean) => ({ distance, same });
 
@@ -86,5 +86,26 @@ describe('tenFoldAccuracy', () => {
 
   it('needs at least two folds', () => {
     expect(() => tenFoldAccuracy([{ fold: 1, distance: 0.5, same: true }])).toThrow(/2 folds/);
+  });
+});
+
+describe('crossValidatedAccuracy', () => {
+  it('scores each held-out fold, and chooses its threshold, with what was fitted without it', () => {
+    // Two "models": the one fitted without fold 1 separates at 1.0, the one without fold 2 at 0.3.
+    const scores = (heldOut: number): FoldScoredPair[] => {
+      const split = heldOut === 1 ? 1.0 : 0.3;
+      return [1, 2].flatMap((fold) => [
+        { fold, distance: split - 0.1, same: true },
+        { fold, distance: split + 0.1, same: false },
+      ]);
+    };
+    const asked: number[] = [];
+    const result = crossValidatedAccuracy([1, 2], (fold) => {
+      asked.push(fold);
+      return scores(fold);
+    });
+    expect(asked).toEqual([1, 2]);
+    expect(result.foldThresholds).toEqual([1.0, 0.3].map((t) => expect.closeTo(t, 12)));
+    expect(result.foldAccuracies).toEqual([1, 1]);
   });
 });

@@ -65,21 +65,24 @@ export function accuracyAt(scores: readonly ScoredPair[], threshold: number): nu
  * threshold is chosen by `bestThreshold` on all the other folds and only then applied to it.
  */
 export function tenFoldAccuracy(pairs: readonly FoldScoredPair[]): TenFoldResult {
-  const byFold = new Map<number, FoldScoredPair[]>();
-  for (const p of pairs) {
-    const list = byFold.get(p.fold);
-    if (list) list.push(p);
-    else byFold.set(p.fold, [p]);
-  }
-  const folds = [...byFold.keys()].sort((x, y) => x - y);
+  const folds = [...new Set(pairs.map((p) => p.fold))].sort((x, y) => x - y);
+  return crossValidatedAccuracy(folds, () => pairs);
+}
+
+/**
+ * The same protocol when the scores themselves depend on the held-out fold, e.g. distances through
+ * a map trained without that fold's identities: `scoresFor(fold)` scores every pair with what was
+ * fitted without `fold`; the threshold is chosen on its other folds' pairs and applied to its own.
+ */
+export function crossValidatedAccuracy(folds: readonly number[], scoresFor: (heldOut: number) => readonly FoldScoredPair[]): TenFoldResult {
   if (folds.length < 2) throw new Error(`Cross-validation needs at least 2 folds, got ${folds.length}`);
   const foldThresholds: number[] = [];
   const foldAccuracies: number[] = [];
   for (const fold of folds) {
-    const training = pairs.filter((p) => p.fold !== fold);
-    const threshold = bestThreshold(training);
+    const scores = scoresFor(fold);
+    const threshold = bestThreshold(scores.filter((p) => p.fold !== fold));
     foldThresholds.push(threshold);
-    foldAccuracies.push(accuracyAt(byFold.get(fold)!, threshold));
+    foldAccuracies.push(accuracyAt(scores.filter((p) => p.fold === fold), threshold));
   }
   const k = folds.length;
   const accuracy = mean(foldAccuracies);

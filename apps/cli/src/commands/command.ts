@@ -5,6 +5,7 @@ import {
   DatasetError, defaultLfwDir, LfwDataset, LfwPairsFormatError, readLfwDataset, TsvPairsFormatError,
 } from '../../../../libs/evaluation/src/index.js';
 import { ModelFileError } from '../../../../libs/inference/src/index.js';
+import { AdapterError } from '../../../../libs/training/src/index.js';
 
 /** A CLI command: `npm run cli -- <name> [--flag value …]`. Its result is printed as JSON on the last line. */
 export interface CliCommand {
@@ -22,7 +23,7 @@ export interface ParsedArgs {
 export class UsageError extends Error {}
 
 /** Input and setup problems: reported as one line with exit code 2, without a stack. */
-export const USER_ERRORS = [UsageError, DomainException, DatasetError, LfwPairsFormatError, TsvPairsFormatError, ModelFileError, InvalidEnvironmentError];
+export const USER_ERRORS = [UsageError, DomainException, DatasetError, LfwPairsFormatError, TsvPairsFormatError, ModelFileError, InvalidEnvironmentError, AdapterError];
 
 export const isUserError = (error: unknown): error is Error => USER_ERRORS.some((type) => error instanceof type);
 
