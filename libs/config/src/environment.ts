@@ -195,6 +195,15 @@ export class EnvironmentVariables {
   @Type(() => Number) @IsInt() @Min(0)
   EXACT_SEARCH_MAX_FACES = 2000;
 
+  /**
+   * A gallery's graph is rebuilt from its live faces (in slices, the old graph serving meanwhile) once
+   * removed faces' slots not yet reused by enrollments pass this fraction of its slots; 0 never does.
+   * Removed slots are reused first, so this only happens when deletions outrun enrollments; until
+   * then they cost memory and search time (the graph still walks through them).
+   */
+  @Type(() => Number) @IsNumber() @Min(0) @Max(1)
+  INDEX_COMPACT_DELETED_FRACTION = 0.25;
+
   /*
    * Several API processes may share one Postgres: each holds its own index and follows the others'
    * enrollments and deletions through the `index_changes` outbox (woken by NOTIFY, polling as a
