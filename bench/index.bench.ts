@@ -27,9 +27,9 @@
 //   core, their top 10s merged.
 // - Each engine is built in its own child process (at most --parallel at once: the two cores build
 //   two engines side by side; hnswlib-node builds one graph on one thread). Resident memory per
-//   vector is the child's RSS growth over the build, after GC, with the gallery array already
-//   allocated before the first reading, so it counts the engine (graph, label maps, allocator
-//   overhead) and not the benchmark's arrays. Build seconds are wall time; CPU seconds are given too,
+//   vector is the child's RSS growth over the build, with the gallery array already allocated
+//   before the first reading and garbage collected (and its freeing settled) before both readings,
+//   so it counts the engine (graph, label maps, allocator overhead) and not the benchmark's arrays. Build seconds are wall time; CPU seconds are given too,
 //   since the machine may be shared.
 // - Queries run once all engines are built, interleaved 50 at a time engine after engine, so load
 //   from other processes falls on all alike; a child times only its own search calls. k = 10.
@@ -407,9 +407,7 @@ async function child(): Promise<void> {
   const { n, dim, seed } = flags;
   const gallery = faceGallery(n, dim, flags.queries, seed);
   const vectors = flags.int8 ? int8Restored(gallery.vectors, dim) : gallery.vectors;
-  const gc = globalThis.gc!;
-  gc();
-  const rssBefore = process.memoryUsage().rss;
+  const rssBefore = await settledRss();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const graph = { dimension: dim, m: run.m ?? 0, efConstruction: run.efConstruction ?? 0, seed };
@@ -433,8 +431,7 @@ async function child(): Promise<void> {
   const buildSeconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const loadAverage = load();
-  gc();
-  const bytesPerVector = (process.memoryUsage().rss - rssBefore) / n;
+  const bytesPerVector = ((await settledRss()) - rssBefore) / n;
   if (run.engine === 'service') {
     // Saved before the churn: raw then searches the graph exactly as the service built it.
     await engine.writeGraph!(graphFile);
@@ -452,6 +449,19 @@ async function child(): Promise<void> {
       process.send!({ type: 'ran', ms: performance.now() - t, labels } satisfies Ran);
     })();
   });
+}
+
+/**
+ * Resident memory once garbage is gone. V8 frees the backing stores of dead typed arrays (every
+ * generated sample was one) concurrently after a collection, so RSS read right after gc() still
+ * holds some; a few rounds of collecting and waiting let it settle.
+ */
+async function settledRss(): Promise<number> {
+  for (let round = 0; round < 3; round++) {
+    globalThis.gc!();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+  return process.memoryUsage().rss;
 }
 
 const fail = (what: string) => (error: unknown) => {

@@ -94,6 +94,7 @@ export class FaceIndexService implements OnApplicationBootstrap, BeforeApplicati
     await this.snapshotting;
     await this.serially(async () => undefined);
     if (this.snapshotsEnabled && this.changesSinceSnapshot > 0) await this.writeSnapshot();
+    this.index.close();
   }
 
   get isReady(): boolean {
