@@ -27,14 +27,15 @@
 //   core, their top 10s merged.
 // - Each engine is built in its own child process (at most --parallel at once: the two cores build
 //   two engines side by side; hnswlib-node builds one graph on one thread). Resident memory per
-//   vector is the child's RSS growth over the build, with the gallery array already allocated
-//   before the first reading and garbage collected (and its freeing settled) before both readings,
-//   so it counts the engine (graph, label maps, allocator overhead) and not the benchmark's arrays. Build seconds are wall time; CPU seconds are given too,
+//   vector is the child's growth over the build of resident memory outside the V8 heap plus live
+//   JS heap (after GC), the data (written once by the parent, read by each child in one allocation
+//   per file) already loaded before the first reading: the engine's graph, label maps and allocator
+//   overhead, not the benchmark's arrays nor V8's garbage. Build seconds are wall time; CPU seconds are given too,
 //   since the machine may be shared.
 // - Queries run once all engines are built, interleaved 50 at a time engine after engine, so load
 //   from other processes falls on all alike; a child times only its own search calls. k = 10.
 import { ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,7 +90,8 @@ interface ChildInit {
   type: 'init';
   run: EngineRun;
   flags: Flags;
-  graphFile: string;
+  /** Holds the data files (dataFile) and the service's graph. */
+  dir: string;
 }
 interface Built {
   type: 'built';
@@ -133,6 +135,13 @@ interface Measurement {
 }
 
 const load = () => os.loadavg()[0];
+/** The gallery (as the engines index it: int8-restored with --int8), its identities and the queries, each one binary array. */
+const dataFile = (dir: string, name: 'vectors' | 'identities' | 'queries') => join(dir, `${name}.bin`);
+/** One allocation per file: reading creates no garbage that could be freed during a build and distort its memory figure. */
+const readArray = <T>(path: string, View: new (buffer: ArrayBuffer, offset: number, length: number) => T, bytes: number): T => {
+  const data = readFileSync(path);
+  return new View(data.buffer, data.byteOffset, data.byteLength / bytes);
+};
 const round = (value: number, digits = 4) => Number(value.toFixed(digits));
 
 // ---- Parent -------------------------------------------------------------------------------------
@@ -158,7 +167,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(os.tmpdir(), 'facerec-index-bench-'));
   const children = new Map<string, { child: ChildProcess; built: Built }>();
   try {
-    await buildAll(runs, flags, join(dir, 'service.hnsw'), children);
+    writeFileSync(dataFile(dir, 'vectors'), flags.int8 ? int8Restored(gallery.vectors, dim) : gallery.vectors);
+    writeFileSync(dataFile(dir, 'identities'), gallery.identities);
+    writeFileSync(dataFile(dir, 'queries'), gallery.queries);
+    await buildAll(runs, flags, dir, children);
     const measurements = await measure(flags, runs, children, truth, data);
     const summary = summarize(measurements);
     if (flags.json) {
@@ -190,7 +202,7 @@ function engineRuns(flags: Flags): EngineRun[] {
  * Builds every engine in its own child, at most `parallel` at once; the raw engine over the
  * service's graph starts once the service has saved it.
  */
-async function buildAll(runs: EngineRun[], flags: Flags, graphFile: string, children: Map<string, { child: ChildProcess; built: Built }>): Promise<void> {
+async function buildAll(runs: EngineRun[], flags: Flags, dir: string, children: Map<string, { child: ChildProcess; built: Built }>): Promise<void> {
   const waiting = [...runs];
   const building = new Set<Promise<void>>();
   let serviceBuilt = false;
@@ -200,7 +212,7 @@ async function buildAll(runs: EngineRun[], flags: Flags, graphFile: string, chil
     if (next >= 0 && building.size < flags.parallel) {
       const [run] = waiting.splice(next, 1);
       const child = fork(fileURLToPath(import.meta.url), ['--child'], { execArgv: ['--expose-gc'], stdio: ['ignore', 2, 2, 'ipc'] });
-      const job = request<Built>(child, { type: 'init', run, flags, graphFile } satisfies ChildInit).then((built) => {
+      const job = request<Built>(child, { type: 'init', run, flags, dir } satisfies ChildInit).then((built) => {
         children.set(run.id, { child, built });
         if (run.engine === 'service') serviceBuilt = true;
         info(`${run.id}: built in ${built.buildSeconds.toFixed(1)} s (CPU ${built.buildCpuSeconds.toFixed(1)} s, ` +
@@ -403,11 +415,13 @@ function request<T>(child: ChildProcess, message: object): Promise<T> {
 
 // ---- Child: one engine --------------------------------------------------------------------------
 async function child(): Promise<void> {
-  const { run, flags, graphFile } = await new Promise<ChildInit>((resolve) => process.once('message', (message) => resolve(message as ChildInit)));
+  const { run, flags, dir } = await new Promise<ChildInit>((resolve) => process.once('message', (message) => resolve(message as ChildInit)));
   const { n, dim, seed } = flags;
-  const gallery = faceGallery(n, dim, flags.queries, seed);
-  const vectors = flags.int8 ? int8Restored(gallery.vectors, dim) : gallery.vectors;
-  const rssBefore = await settledRss();
+  const vectors = readArray(dataFile(dir, 'vectors'), Float32Array, 4);
+  const identities = readArray(dataFile(dir, 'identities'), Int32Array, 4);
+  const queries = readArray(dataFile(dir, 'queries'), Float32Array, 4);
+  const graphFile = join(dir, 'service.hnsw');
+  const before = await settledMemory();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const graph = { dimension: dim, m: run.m ?? 0, efConstruction: run.efConstruction ?? 0, seed };
@@ -424,14 +438,15 @@ async function child(): Promise<void> {
   } else {
     engine = serviceEngine(
       { ...graph, efSearch: platform.efSearch, exactSearchMaxSize: platform.exactSearchMaxFaces, compactDeletedFraction: platform.compactDeletedFraction },
-      gallery.identities,
+      identities,
     );
     for (let from = 0; from < n; from += SERVICE_BATCH) await engine.add(vectors, from, Math.min(n, from + SERVICE_BATCH));
   }
   const buildSeconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const loadAverage = load();
-  const bytesPerVector = ((await settledRss()) - rssBefore) / n;
+  const after = await settledMemory();
+  const bytesPerVector = (after.native - before.native + after.heap - before.heap) / n;
   if (run.engine === 'service') {
     // Saved before the churn: raw then searches the graph exactly as the service built it.
     await engine.writeGraph!(graphFile);
@@ -440,7 +455,6 @@ async function child(): Promise<void> {
   }
   process.send!({ type: 'built', buildSeconds, buildCpuSeconds: (cpu.user + cpu.system) / 1e6, bytesPerVector, loadAverage, churned } satisfies Built);
 
-  const queries = gallery.queries;
   process.on('message', (message: RunRequest) => {
     void (async () => {
       const labels: number[] = [];
@@ -452,16 +466,18 @@ async function child(): Promise<void> {
 }
 
 /**
- * Resident memory once garbage is gone. V8 frees the backing stores of dead typed arrays (every
- * generated sample was one) concurrently after a collection, so RSS read right after gc() still
- * holds some; a few rounds of collecting and waiting let it settle.
+ * Memory once garbage is gone: `native`, resident memory outside the V8 heap (hnswlib's graph, typed
+ * arrays), and `heap`, live JS objects (label maps). Resident size alone misleads: V8 commits heap
+ * pages for short-lived garbage (the arrays handed to hnswlib) and releases them at its own pace, and
+ * frees dead typed arrays' memory concurrently, so a few rounds of collecting and waiting come first.
  */
-async function settledRss(): Promise<number> {
+async function settledMemory(): Promise<{ native: number; heap: number }> {
   for (let round = 0; round < 3; round++) {
     globalThis.gc!();
     await new Promise((resolve) => setTimeout(resolve, 300));
   }
-  return process.memoryUsage().rss;
+  const { rss, heapTotal, heapUsed } = process.memoryUsage();
+  return { native: rss - heapTotal, heap: heapUsed };
 }
 
 const fail = (what: string) => (error: unknown) => {
