@@ -170,31 +170,31 @@ describe('PartitionedHnswIndex compaction', () => {
   }
 
   it('rebuilds a partition whose deleted slots pass the fraction, keeping every change made meanwhile', async () => {
-    const { faces, index, events, vectors, add, remove, check } = setup(1000);
-    // 200 deletions: 20% of the slots, not yet over the fraction.
-    for (let label = 0; label < 200; label++) remove(label);
+    const { faces, index, events, vectors, add, remove, check } = setup(500);
+    // 100 deletions: 20% of the slots, not yet over the fraction.
+    for (let label = 0; label < 100; label++) remove(label);
     await tick();
     expect(events).toEqual([]);
-    remove(200); // over it: the rebuild starts, in slices of 50 insertions
+    remove(100); // over it: the rebuild of the 399 left starts, in slices of 50 insertions
     let ticks = 0;
     for (; ticks < 4; ticks++) await tick();
     expect(events).toEqual([]); // still running: the event loop turned between slices
     // Meanwhile: deletions (some already copied, some not), insertions, and a replacement under the same label.
-    for (const label of [210, 900, 950]) remove(label);
-    for (let label = 2000; label < 2030; label++) add(label, faces.sample(label % 1000));
+    for (const label of [110, 400, 450]) remove(label);
+    for (let label = 2000; label < 2030; label++) add(label, faces.sample(label % 500));
     remove(300);
     add(300, faces.sample(5));
     remove(2005);
     // A search during the rebuild is served by the old graph.
-    expect(index.search(vectors.get(400)!, 1, 'p')[0].label).toBe(400);
+    expect(index.search(vectors.get(350)!, 1, 'p')[0].label).toBe(350);
     await index.settled();
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ partition: 'p', live: 1000 - 201 - 3 + 30 - 1, dropped: 201 });
+    expect(events[0]).toMatchObject({ partition: 'p', live: 500 - 101 - 3 + 30 - 1, dropped: 101 });
     check();
     // The other partition was left alone, and the rebuilt graph reuses slots and grows as before.
     expect(index.partitionSize('q')).toBe(100);
     expect(index.search(vectors.get(100_007)!, 1, 'q')[0].label).toBe(100_007);
-    for (let label = 3000; label < 3400; label++) add(label, faces.sample(label % 1000));
+    for (let label = 3000; label < 3200; label++) add(label, faces.sample(label % 500));
     check();
   });
 
