@@ -36,10 +36,17 @@ describe('index snapshots (integration, real Postgres)', () => {
     app = undefined;
   }
 
-  /** Boots the recognition module with snapshots on (unless `env` says otherwise); returns how its index came to be. */
+  /**
+   * Boots the recognition module with snapshots on (unless `env` says otherwise); returns how its
+   * index came to be. Galleries get a graph from their first face (EXACT_SEARCH_MAX_FACES=0), so the
+   * snapshot holds graph files, unless `env` says otherwise.
+   */
   async function boot(env: Record<string, string> = {}): Promise<IndexBoot> {
     await stop();
-    app = await bootModule(RecognitionModule, testConfig(databaseUrl, { DATA_DIR: dataDir, INDEX_SNAPSHOT_INTERVAL_SECONDS: '600', ...env }));
+    app = await bootModule(
+      RecognitionModule,
+      testConfig(databaseUrl, { DATA_DIR: dataDir, INDEX_SNAPSHOT_INTERVAL_SECONDS: '600', EXACT_SEARCH_MAX_FACES: '0', ...env }),
+    );
     await app.init();
     return hnswIndex(app).boot!;
   }
@@ -88,6 +95,8 @@ describe('index snapshots (integration, real Postgres)', () => {
     expect(await boot()).toMatchObject({ source: 'snapshot', faces: 3, replayedChanges: 0 });
   });
 
+  /** The one gallery's graph file. */
+  const GRAPH = 'graph-0.hnsw';
   const flipByte = async (path: string) => {
     const bytes = await readFile(path);
     bytes[bytes.length >> 1] ^= 0xff;
@@ -103,8 +112,8 @@ describe('index snapshots (integration, real Postgres)', () => {
 
   const rejections: [string, (dir: string) => Promise<unknown>, RegExp, Record<string, string>?][] = [
     ['missing', () => rm(snapshotsDir(), { recursive: true }), /^no snapshot in /],
-    ['truncated', async (dir) => truncate(join(dir, 'graph.hnsw'), (await stat(join(dir, 'graph.hnsw'))).size - 100), /graph\.hnsw is unreadable: truncated/],
-    ['a flipped byte in the graph', (dir) => flipByte(join(dir, 'graph.hnsw')), /graph\.hnsw does not match its checksum/],
+    ['truncated', async (dir) => truncate(join(dir, GRAPH), (await stat(join(dir, GRAPH))).size - 100), /graph-0\.hnsw is unreadable: truncated/],
+    ['a flipped byte in the graph', (dir) => flipByte(join(dir, GRAPH)), /graph-0\.hnsw does not match its checksum/],
     ['a flipped byte in the labels', (dir) => flipByte(join(dir, 'labels.bin')), /labels\.bin does not match its checksum/],
     ['an edited manifest', (dir) => flipByte(join(dir, 'manifest.json')), /manifest\.json (does not match its checksum|is missing or unreadable)/],
     [
@@ -129,7 +138,7 @@ describe('index snapshots (integration, real Postgres)', () => {
       /disagrees with Postgres after replaying 0 changes: face \d+ has another vector in Postgres/,
     ],
     // Last: the snapshot it leaves behind has the other setting.
-    ['another graph setting', async () => undefined, /built with HNSW_M=16, .*configured: 24/, { HNSW_M: '24' }],
+    ['another graph setting', async () => undefined, /built with HNSW_M=\d+, .*configured: 7/, { HNSW_M: '7' }],
   ];
 
   it.each(rejections)('rebuilds from Postgres, saying why, when the snapshot is %s', async (_, damage, reason, env = {}) => {
@@ -140,6 +149,27 @@ describe('index snapshots (integration, real Postgres)', () => {
     await queryDatabase(databaseUrl, 'UPDATE index_change_state SET pruned_through = 0');
     // The rebuild is snapshotted at once, and that snapshot is good.
     expect(await boot(env)).toMatchObject({ source: 'snapshot', faces, replayedChanges: 0 });
+  });
+
+  it('keeps galleries searched exactly as plain vectors in the snapshot, checked like the graphs', async () => {
+    const exact = { EXACT_SEARCH_MAX_FACES: '2000' };
+    // (person-3 is the one whose face the cases above left intact in Postgres.)
+    const faces = Number((await queryDatabase<{ n: number }>(databaseUrl, 'SELECT count(*)::int AS n FROM embeddings'))[0].n);
+    // Whatever the snapshot on disk holds, under this setting the gallery is held as plain vectors.
+    expect(await boot(exact)).toMatchObject({ faces });
+    await hnswIndex(app!).snapshotNow();
+    expect((await readdir(await snapshotPath())).sort()).toEqual(['labels.bin', 'manifest.json', 'vectors.bin']);
+    expect(await boot(exact)).toMatchObject({ source: 'snapshot', faces, replayedChanges: 0 });
+    expect(await identify(3)).toBe('person-3');
+
+    await stop();
+    await flipByte(join(await snapshotPath(), 'vectors.bin'));
+    expect(await boot(exact)).toMatchObject({ source: 'postgres', faces, snapshotRejected: expect.stringMatching(/vectors\.bin does not match its checksum/) });
+    expect(await identify(3)).toBe('person-3');
+    // Back to graphs for what follows.
+    expect(await boot()).toMatchObject({ source: 'snapshot', faces });
+    await hnswIndex(app!).snapshotNow();
+    expect(await readdir(await snapshotPath())).toContain(GRAPH);
   });
 
   it('keeps no trace of an erased face in the snapshot files after the next snapshot', async () => {

@@ -62,7 +62,6 @@ export function lfwIdentification(
     efConstruction: config.index.efConstruction,
     efSearch: config.index.efSearch,
     exactSearchMaxSize: 0, // measure the graph; the platform would scan a gallery this small exactly
-    initialCapacity: gallery.length,
   });
   const exact = new BruteForceIndex(manifest.output.dimension);
   gallery.forEach((face, label) => {

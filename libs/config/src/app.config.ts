@@ -21,7 +21,8 @@ export class AppConfig {
   readonly index: {
     /** `pgvectorUrl`: where the pgvector backend keeps the index (PGVECTOR_URL, else DATABASE_URL). */
     backend: 'hnsw' | 'pgvector'; pgvectorUrl?: string;
-    m: number; efConstruction: number; efSearch: number; exactSearchMaxFaces: number; pollIntervalMs: number; changeRetentionDays: number;
+    m: number; efConstruction: number; efSearch: number; exactSearchMaxFaces: number; compactDeletedFraction: number; pollIntervalMs: number;
+    changeRetentionDays: number;
     /** `intervalMs` 0: no snapshots. */
     snapshots: { dir: string; intervalMs: number; everyChanges: number; verifySample: number };
   };
@@ -69,7 +70,7 @@ export class AppConfig {
     this.index = {
       backend: env.INDEX_BACKEND as 'hnsw' | 'pgvector', pgvectorUrl: env.PGVECTOR_URL ?? env.DATABASE_URL,
       m: env.HNSW_M, efConstruction: env.HNSW_EF_CONSTRUCTION, efSearch: env.HNSW_EF_SEARCH,
-      exactSearchMaxFaces: env.EXACT_SEARCH_MAX_FACES, pollIntervalMs: env.INDEX_POLL_INTERVAL_MS,
+      exactSearchMaxFaces: env.EXACT_SEARCH_MAX_FACES, compactDeletedFraction: env.INDEX_COMPACT_DELETED_FRACTION, pollIntervalMs: env.INDEX_POLL_INTERVAL_MS,
       changeRetentionDays: env.INDEX_CHANGES_RETENTION_DAYS,
       snapshots: {
         dir: resolve(env.DATA_DIR, 'index-snapshots'), intervalMs: env.INDEX_SNAPSHOT_INTERVAL_SECONDS * 1000,

@@ -8,27 +8,29 @@ describe('configuration validation', () => {
     expect(config.http).toEqual({ port: 3000, host: '127.0.0.1' });
     expect(config.database.url).toBeUndefined();
     expect(config.models.executionProviders).toEqual(['cpu']);
-    expect(config.index).toMatchObject({ m: 16, efConstruction: 200, efSearch: 64 });
+    expect(config.index).toMatchObject({ m: 32, efConstruction: 200, efSearch: 64, compactDeletedFraction: 0.25 });
     expect(config.adapters.dir).toBe(resolve('data/adapters'));
     expect(loadConfig({ ADAPTER_DIR: '/srv/adapters' }).adapters.dir).toBe('/srv/adapters');
   });
 
   it('parses numbers and lists from strings', () => {
-    const config = loadConfig({ PORT: '8080', ORT_EXECUTION_PROVIDERS: 'cuda, cpu', HNSW_EF_SEARCH: '128' });
+    const config = loadConfig({ PORT: '8080', ORT_EXECUTION_PROVIDERS: 'cuda, cpu', HNSW_EF_SEARCH: '128', INDEX_COMPACT_DELETED_FRACTION: '0' });
     expect(config.http.port).toBe(8080);
     expect(config.models.executionProviders).toEqual(['cuda', 'cpu']);
     expect(config.index.efSearch).toBe(128);
+    expect(config.index.compactDeletedFraction).toBe(0);
   });
 
   it('fails fast with every invalid variable named', () => {
-    const attempt = () => loadConfig({ PORT: 'eighty', DETECTOR_SCORE_THRESHOLD: '1.5', ORT_EXECUTION_PROVIDERS: 'gpu', DATABASE_URL: 'mysql://x' });
+    const attempt = () =>
+      loadConfig({ PORT: 'eighty', DETECTOR_SCORE_THRESHOLD: '1.5', ORT_EXECUTION_PROVIDERS: 'gpu', DATABASE_URL: 'mysql://x', INDEX_COMPACT_DELETED_FRACTION: '1.5' });
     expect(attempt).toThrow(InvalidEnvironmentError);
     try {
       attempt();
     } catch (error) {
       const message = (error as Error).message;
       expect(message).toMatch(/^Invalid environment variables:/);
-      for (const name of ['PORT', 'DETECTOR_SCORE_THRESHOLD', 'ORT_EXECUTION_PROVIDERS', 'DATABASE_URL']) expect(message).toContain(name);
+      for (const name of ['PORT', 'DETECTOR_SCORE_THRESHOLD', 'ORT_EXECUTION_PROVIDERS', 'DATABASE_URL', 'INDEX_COMPACT_DELETED_FRACTION']) expect(message).toContain(name);
     }
   });
 

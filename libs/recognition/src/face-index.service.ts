@@ -93,6 +93,7 @@ export class FaceIndexService implements FaceIndex, OnApplicationBootstrap, Befo
     await this.snapshotting;
     await this.serially(async () => undefined);
     if (this.snapshotsEnabled && this.changesSinceSnapshot > 0) await this.writeSnapshot();
+    this.index.close();
   }
 
   get isReady(): boolean {
@@ -149,8 +150,14 @@ export class FaceIndexService implements FaceIndex, OnApplicationBootstrap, Befo
   }
 
   private get hnswOptions(): HnswOptions {
-    const { m, efConstruction, efSearch, exactSearchMaxFaces } = this.config.index;
-    return { dimension: this.analysis.dimension, m, efConstruction, efSearch, exactSearchMaxSize: exactSearchMaxFaces };
+    const { m, efConstruction, efSearch, exactSearchMaxFaces, compactDeletedFraction } = this.config.index;
+    return {
+      dimension: this.analysis.dimension, m, efConstruction, efSearch, exactSearchMaxSize: exactSearchMaxFaces, compactDeletedFraction,
+      onCompaction: ({ partition, live, dropped, ms, error }) => {
+        if (error) this.logger.error(`Index compaction of gallery ${partition} failed, its graph is kept: ${error.message}`);
+        else this.logger.log(`Index gallery ${partition} compacted in ${Math.round(ms)} ms: ${live} faces, ${dropped} removed slots dropped`);
+      },
+    };
   }
 
   /** The index from the newest usable snapshot, or else from Postgres. */
@@ -229,8 +236,8 @@ export class FaceIndexService implements FaceIndex, OnApplicationBootstrap, Befo
     const started = performance.now();
     const model = this.modelVersionId;
     const watermark = await this.changes.latestChangeId();
-    const count = await this.changes.countEmbeddings(model);
-    this.index = new PartitionedHnswIndex({ ...this.hnswOptions, initialCapacity: Math.max(1024, Math.ceil(count * 1.25)) });
+    this.index?.close();
+    this.index = new PartitionedHnswIndex(this.hnswOptions);
     this.owners = new Map();
     for await (const batch of this.embeddings.streamForModel(model)) {
       for (const row of batch) this.add(row);

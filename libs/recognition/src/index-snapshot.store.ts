@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HnswOptions, PartitionedHnswIndex, scanHnswFile } from '../../vector-index/src/index.js';
+import { HnswFileScan, HnswOptions, PartitionedHnswIndex, scanHnswFile, StoredVector } from '../../vector-index/src/index.js';
 
 /** Who a face of the index is: its gallery (the index partition), identity and face. */
 export interface LabelOwner {
@@ -22,6 +22,13 @@ interface FileEntry {
   sha256: string;
 }
 
+/** The graph of one gallery that has one (see PartitionedHnswIndex). */
+interface GraphEntry extends FileEntry {
+  file: string;
+  /** Position in `galleries`. */
+  gallery: number;
+}
+
 interface SnapshotManifest extends SnapshotIdentity {
   format: number;
   /** Id of the last outbox change the snapshot reflects. */
@@ -30,7 +37,7 @@ interface SnapshotManifest extends SnapshotIdentity {
   createdAt: string;
   /** Gallery ids, referred to by position from the label records. */
   galleries: string[];
-  files: { graph: FileEntry; labels: FileEntry };
+  files: { graphs: GraphEntry[]; labels: FileEntry; vectors: FileEntry };
 }
 
 export interface LoadedSnapshot {
@@ -51,12 +58,16 @@ export interface WrittenSnapshot {
 /** A snapshot that cannot be used, and why (for the log line that announces the full rebuild). */
 export class SnapshotRejected extends Error {}
 
-const FORMAT = 1;
-const GRAPH = 'graph.hnsw';
+/** 2: one graph file per gallery that has a graph, and the vectors of the galleries searched exactly. */
+const FORMAT = 2;
+const graphFile = (gallery: number) => `graph-${gallery}.hnsw`;
 const LABELS = 'labels.bin';
+const VECTORS = 'vectors.bin';
 const MANIFEST = 'manifest.json';
 /** Per face in labels.bin: label (float64), gallery position (uint32), identity and face uuids (16 bytes each). */
 const RECORD_BYTES = 44;
+/** Per face of an exactly searched gallery in vectors.bin: label (float64), then the vector (float32 each). */
+const vectorRecordBytes = (dimension: number) => 8 + 4 * dimension;
 const SNAPSHOT_NAME = /^snapshot-(\d{20})$/;
 const TEMP_PREFIX = '.tmp-';
 /** A temporary directory this old is a write that died (writing one takes seconds), not one in progress elsewhere. */
@@ -67,9 +78,10 @@ const snapshotName = (watermark: number) => `snapshot-${String(watermark).padSta
 
 /**
  * Index snapshots under one directory (DATA_DIR/index-snapshots), each a directory named after its
- * watermark: `graph.hnsw` (hnswlib's file, removed faces scrubbed), `labels.bin` (owner of every
- * face), `manifest.json` (what it was taken of, sizes and sha256 of both files, and its own
- * sha256). It is written under a temporary name and renamed into place once complete and synced,
+ * watermark: `graph-N.hnsw` per gallery that has a graph (hnswlib's file, removed faces scrubbed; N
+ * its position in the manifest's gallery list), `vectors.bin` (the faces of the galleries searched
+ * exactly), `labels.bin` (owner of every face), `manifest.json` (what it was taken of, sizes and
+ * sha256 of every file, and its own sha256). It is written under a temporary name and renamed into place once complete and synced,
  * so a crash leaves either the old snapshot or the new one; older ones are then deleted. Several
  * processes may share the directory: names never collide, and the newest watermark wins.
  */
@@ -101,21 +113,42 @@ export class IndexSnapshotStore {
       throw new SnapshotRejected(`${name}/${LABELS} does not match its checksum`);
     }
     const owners = decodeOwners(labels, manifest.galleries);
-    const graphPath = join(path, GRAPH);
-    const scan = await scanHnswFile(graphPath, { scrub: false }).catch((error: Error) => {
-      throw new SnapshotRejected(`${name}/${GRAPH} is unreadable: ${error.message}`);
-    });
-    if (scan.sha256 !== manifest.files.graph.sha256) throw new SnapshotRejected(`${name}/${GRAPH} does not match its checksum`);
-    if (!sameLabels(scan.liveLabels, owners)) throw new SnapshotRejected(`${name}: the graph and ${LABELS} hold different faces`);
-    const partitions = Array.from(owners, ([label, owner]) => [label, owner.galleryId] as const);
-    const index = await PartitionedHnswIndex.readGraph(options, graphPath, partitions);
+    const vectors = await readFile(join(path, VECTORS)).catch(() => Buffer.alloc(0));
+    const recordBytes = vectorRecordBytes(expected.model.dimension);
+    if (vectors.length % recordBytes !== 0 || sha256(vectors) !== manifest.files.vectors.sha256) {
+      throw new SnapshotRejected(`${name}/${VECTORS} does not match its checksum`);
+    }
+    const plain = decodeVectors(vectors, recordBytes, owners);
+    const graphs: { partition: string; path: string; scan: HnswFileScan }[] = [];
+    for (const entry of manifest.files.graphs) {
+      const partition = manifest.galleries[entry.gallery];
+      if (partition === undefined || entry.file !== graphFile(entry.gallery)) throw new SnapshotRejected(`${name}/${MANIFEST} names a graph of no gallery`);
+      const graphPath = join(path, entry.file);
+      const scan = await scanHnswFile(graphPath, { scrub: false }).catch((error: Error) => {
+        throw new SnapshotRejected(`${name}/${entry.file} is unreadable: ${error.message}`);
+      });
+      if (scan.sha256 !== entry.sha256) throw new SnapshotRejected(`${name}/${entry.file} does not match its checksum`);
+      if (scan.liveLabels.some((label) => owners.get(label)?.galleryId !== partition)) throw new SnapshotRejected(`${name}/${entry.file} holds faces of another gallery`);
+      graphs.push({ partition, path: graphPath, scan });
+    }
+    const stored = sortedLabelsOf(graphs.map(({ scan }) => scan.liveLabels), plain);
+    if (!equalArrays(stored, Float64Array.from(owners.keys()).sort())) throw new SnapshotRejected(`${name}: the graphs and vectors hold other faces than ${LABELS}`);
+    const graphLabels = graphs.flatMap(({ partition, scan }) => Array.from(scan.liveLabels, (label) => [label, partition] as const));
+    const index = await PartitionedHnswIndex.restore(
+      options,
+      graphs.map(({ partition, path: graphPath, scan }) => ({ partition, path: graphPath, liveCount: scan.liveLabels.length })),
+      graphLabels,
+      plain,
+    );
     return { name, watermark: manifest.watermark, index, owners };
   }
 }
 
 /** One snapshot being written (see IndexSnapshotStore.start). */
 export class SnapshotWriter {
-  private captured?: { watermark: number; labels: Buffer; galleries: string[]; sortedLabels: Float64Array };
+  private captured?: {
+    watermark: number; labels: Buffer; vectors: Buffer; galleries: string[]; sortedLabels: Float64Array; graphs: { file: string; gallery: number }[];
+  };
 
   constructor(
     private readonly dir: string,
@@ -124,17 +157,31 @@ export class SnapshotWriter {
 
   /** Takes the index as it is at `watermark`; nothing may change it until this resolves. */
   async capture(index: PartitionedHnswIndex, owners: Map<number, LabelOwner>, watermark: number): Promise<void> {
-    this.captured = { watermark, ...encodeOwners(owners) };
-    await index.writeGraph(join(this.temp, GRAPH));
+    const { labels, galleries, sortedLabels } = encodeOwners(owners);
+    const positions = new Map(galleries.map((gallery, position) => [gallery, position]));
+    const savable = index.graphPartitions();
+    const vectors = encodeVectors(index.plainVectors(), index.dimension);
+    const graphs = savable.map(({ partition }) => ({ gallery: positions.get(partition)!, file: graphFile(positions.get(partition)!) }));
+    this.captured = { watermark, labels, vectors, galleries, sortedLabels, graphs };
+    for (const [i, graph] of savable.entries()) await graph.write(join(this.temp, graphs[i].file));
   }
 
-  /** Scrubs and checks the graph, writes the rest, syncs, and moves the snapshot into place. */
+  /** Scrubs and checks the graphs, writes the rest, syncs, and moves the snapshot into place. */
   async commit(identity: SnapshotIdentity): Promise<WrittenSnapshot> {
-    const { watermark, labels, galleries, sortedLabels } = this.captured!;
-    const graphPath = join(this.temp, GRAPH);
-    const graph = await scanHnswFile(graphPath, { scrub: true });
-    if (!equalArrays(graph.liveLabels, sortedLabels)) throw new Error('the saved graph does not hold the faces captured with it');
+    const { watermark, labels, vectors, galleries, sortedLabels, graphs } = this.captured!;
+    const entries: GraphEntry[] = [];
+    const scans: HnswFileScan[] = [];
+    for (const { file, gallery } of graphs) {
+      const scan = await scanHnswFile(join(this.temp, file), { scrub: true });
+      scans.push(scan);
+      entries.push({ file, gallery, bytes: scan.bytes, sha256: scan.sha256 });
+    }
+    const plain = decodeVectors(vectors, vectorRecordBytes(identity.model.dimension));
+    if (!equalArrays(sortedLabelsOf(scans.map((scan) => scan.liveLabels), plain), sortedLabels)) {
+      throw new Error('the saved graphs and vectors do not hold the faces captured with them');
+    }
     await writeFile(join(this.temp, LABELS), labels);
+    await writeFile(join(this.temp, VECTORS), vectors);
     const body = {
       format: FORMAT,
       ...identity,
@@ -142,16 +189,21 @@ export class SnapshotWriter {
       faces: sortedLabels.length,
       createdAt: new Date().toISOString(),
       galleries,
-      files: { graph: { bytes: graph.bytes, sha256: graph.sha256 }, labels: { bytes: labels.length, sha256: sha256(labels) } },
+      files: {
+        graphs: entries,
+        labels: { bytes: labels.length, sha256: sha256(labels) },
+        vectors: { bytes: vectors.length, sha256: sha256(vectors) },
+      },
     } satisfies SnapshotManifest;
     await writeFile(join(this.temp, MANIFEST), JSON.stringify({ ...body, sha256: sha256(Buffer.from(JSON.stringify(body))) }));
-    for (const file of [GRAPH, LABELS, MANIFEST, '.']) await fsync(join(this.temp, file));
+    for (const file of [...graphs.map((graph) => graph.file), LABELS, VECTORS, MANIFEST, '.']) await fsync(join(this.temp, file));
 
     const name = snapshotName(watermark);
     await this.moveInto(join(this.dir, name));
     await fsync(this.dir);
     await this.deleteOlderThan(watermark);
-    return { name, faces: sortedLabels.length, bytes: graph.bytes + labels.length, deletedSlots: graph.deleted };
+    const bytes = entries.reduce((sum, entry) => sum + entry.bytes, labels.length + vectors.length);
+    return { name, faces: sortedLabels.length, bytes, deletedSlots: scans.reduce((sum, scan) => sum + scan.deleted, 0) };
   }
 
   /**
@@ -232,6 +284,37 @@ function encodeOwners(owners: Map<number, LabelOwner>): { labels: Buffer; galler
   return { labels, galleries: [...galleryPositions.keys()], sortedLabels: sortedLabels.sort() };
 }
 
+function encodeVectors(plain: Iterable<StoredVector>, dimension: number): Buffer {
+  const records = [...plain];
+  const recordBytes = vectorRecordBytes(dimension);
+  const bytes = Buffer.alloc(records.length * recordBytes);
+  records.forEach(({ label, vector }, i) => {
+    bytes.writeDoubleLE(label, i * recordBytes);
+    Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).copy(bytes, i * recordBytes + 8);
+  });
+  return bytes;
+}
+
+/** The plain vectors of vectors.bin, each in the gallery `owners` gives it (none when not given: only labels are needed). */
+function decodeVectors(bytes: Buffer, recordBytes: number, owners?: Map<number, LabelOwner>): StoredVector[] {
+  const records: StoredVector[] = [];
+  for (let at = 0; at < bytes.length; at += recordBytes) {
+    const label = bytes.readDoubleLE(at);
+    const vector = new Float32Array(bytes.buffer.slice(bytes.byteOffset + at + 8, bytes.byteOffset + at + recordBytes));
+    records.push({ label, partition: owners?.get(label)?.galleryId ?? '', vector });
+  }
+  return records;
+}
+
+/** Every label of the graphs and the plain vectors, ascending. */
+function sortedLabelsOf(graphs: Float64Array[], plain: StoredVector[]): Float64Array {
+  const all = new Float64Array(graphs.reduce((sum, labels) => sum + labels.length, plain.length));
+  let at = 0;
+  for (const labels of graphs) all.set(labels, (at += labels.length) - labels.length);
+  for (const { label } of plain) all[at++] = label;
+  return all.sort();
+}
+
 function decodeOwners(labels: Buffer, galleries: string[]): Map<number, LabelOwner> {
   const owners = new Map<number, LabelOwner>();
   for (let at = 0; at < labels.length; at += RECORD_BYTES) {
@@ -247,10 +330,6 @@ function decodeOwners(labels: Buffer, galleries: string[]): Map<number, LabelOwn
 function uuid(bytes: Buffer, at: number): string {
   const hex = bytes.toString('hex', at, at + 16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-function sameLabels(sorted: Float64Array, owners: Map<number, LabelOwner>): boolean {
-  return sorted.length === owners.size && equalArrays(sorted, Float64Array.from(owners.keys()).sort());
 }
 
 function equalArrays(a: Float64Array, b: Float64Array): boolean {

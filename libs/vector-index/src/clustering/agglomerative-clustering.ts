@@ -42,7 +42,7 @@ export function clusterVectors(vectors: Float32Array[], options: ClusteringOptio
   const { threshold, neighbours = 20, m = 16, efConstruction = 200, efSearch = 64 } = options;
   const dimension = vectors[0].length;
 
-  const index = new PartitionedHnswIndex({ dimension, m, efConstruction, efSearch, exactSearchMaxSize: 0, initialCapacity: n });
+  const index = new PartitionedHnswIndex({ dimension, m, efConstruction, efSearch, exactSearchMaxSize: 0 });
   vectors.forEach((v, i) => index.add(i, v, PARTITION));
   const adjacency: Set<number>[] = Array.from({ length: n }, () => new Set());
   for (let i = 0; i < n; i++) {
