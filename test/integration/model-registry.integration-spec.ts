@@ -10,7 +10,8 @@ import {
   EnrollmentService, FaceAnalysisService, GalleryService, ModelMigrationService, ModelRegistryService, RecognitionModule, SearchService,
 } from '../../libs/recognition/src/index.js';
 import { bundledManifest, generatedEmbedder, manifestFor, sha256Of } from '../support/generated-embedders.js';
-import { GENERATED_MODEL_DIR, londonPhoto, sharedPath } from '../support/shared-data.js';
+import { dlibModelDir } from '../support/generated-models.js';
+import { londonPhoto } from '../support/shared-data.js';
 import { bootModule, createTestDatabase, defaultTenantId, queryDatabase, testConfig } from '../support/test-app.js';
 
 /** What a refused call threw: its code and details, for comparison. */
@@ -71,7 +72,7 @@ describe('model registry (integration)', () => {
   });
 
   it('imports dlib-resnet-128 under another id from a file in MODEL_IMPORT_DIR, stored as given (already dynamic)', async () => {
-    await copyFile(sharedPath(GENERATED_MODEL_DIR, 'dlib-resnet-128.onnx'), join(importDir, 'dlib.onnx'));
+    await copyFile(join(await dlibModelDir(), 'dlib-resnet-128.onnx'), join(importDir, 'dlib.onnx'));
     const { build, ...manifest } = bundledManifest('dlib-resnet-128');
     expect(build).toBeDefined();
     const model = await registry.register({ ...manifest, id: 'dlib-imported' }, { importPath: 'dlib.onnx' });

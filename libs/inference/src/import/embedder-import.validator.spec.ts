@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { bundledManifest, EmbedderFault, generatedEmbedder, manifestFor, sha256Of } from '../../../../test/support/generated-embedders.js';
+import { dlibModelDir } from '../../../../test/support/generated-models.js';
 import { GENERATED_MODEL_DIR, londonPhoto, MANIFEST_DIR, MODEL_DIR, sharedPath } from '../../../../test/support/shared-data.js';
 import { FacePipeline } from '../face.pipeline.js';
 import { EmbedderManifest } from '../model.manifest.js';
@@ -74,7 +76,7 @@ describe('validateEmbedderImport on real models and real aligned faces', () => {
   it('accepts dlib-resnet-128 (built by npm run models:build), already dynamic, stored as given', async () => {
     const manifest = bundledManifest('dlib-resnet-128');
     delete manifest.build;
-    const file = await readFile(sharedPath(GENERATED_MODEL_DIR, 'dlib-resnet-128.onnx'));
+    const file = await readFile(join(await dlibModelDir(), 'dlib-resnet-128.onnx'));
     const { model, report } = await validateEmbedderImport(manifest, file, probes, options);
     expect(model).toBe(file);
     expect(report).toMatchObject({ batchDimension: 'dynamic', rewritten: [], storedSha256: manifest.sha256, output: { dimension: 128 } });
