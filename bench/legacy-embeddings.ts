@@ -9,10 +9,11 @@ import { Int8Embeddings1764800000000 } from '../migrations/1764800000000-Int8Emb
 const MODEL = 'legacy-embedder';
 const ROWS_PER_INSERT = 2000;
 
-/** A connection to `url` that knows only the migrations before the int8 one (or all, with `upToInt8`). */
+/** A connection to `url` that knows only the migrations before the int8 one (or up to it, with `upToInt8`). */
 export function legacyDataSource(url: string, { upToInt8 = false } = {}): DataSource {
-  const before = MIGRATIONS.slice(0, MIGRATIONS.indexOf(Int8Embeddings1764800000000));
-  return new DataSource({ type: 'postgres', url, migrations: upToInt8 ? MIGRATIONS : before, migrationsTableName: 'schema_migrations', logging: false });
+  const int8 = MIGRATIONS.indexOf(Int8Embeddings1764800000000);
+  const migrations = MIGRATIONS.slice(0, upToInt8 ? int8 + 1 : int8);
+  return new DataSource({ type: 'postgres', url, migrations, migrationsTableName: 'schema_migrations', logging: false });
 }
 
 /** One gallery and identity holding a face with a 1×1 placeholder crop per vector, embedded as real[]; returns the embedding ids in order. */
