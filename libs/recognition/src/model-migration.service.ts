@@ -75,8 +75,7 @@ export class ModelMigrationService {
    * for it, or the migration is not backfilling).
    */
   async backfillBatch(id: string, worker: string): Promise<number> {
-    const { toModelId } = await this.migrations.get(id);
-    return this.migrations.backfillBatch(id, this.config.backfill.batchSize, worker, (faces) => this.embedders.reembed(toModelId, faces));
+    return this.migrations.backfillBatch(id, this.config.backfill.batchSize, worker, (toModelId, faces) => this.embedders.reembed(toModelId, faces));
   }
 
   /** Marks the backfill done when no face is left to embed; returns whether it did. */

@@ -119,11 +119,11 @@ export class ModelMigrationRepository {
 
   /**
    * One backfill batch in one transaction: claims up to `limit` pending faces of the migration (rows
-   * another worker holds are skipped), has `reembed` embed them with the target model, and stores the
-   * embeddings with their index changes, or the failures. Returns how many faces it claimed (0: none
-   * left for this worker, or the migration is not backfilling).
+   * another worker holds are skipped), has `reembed` embed them with the target model (its id, read in
+   * the same transaction), and stores the embeddings with their index changes, or the failures. Returns
+   * how many faces it claimed (0: none left for this worker, or the migration is not backfilling).
    */
-  async backfillBatch(id: string, limit: number, worker: string, reembed: (faces: StoredFace[]) => Promise<Reembedded[]>): Promise<number> {
+  async backfillBatch(id: string, limit: number, worker: string, reembed: (toModelId: string, faces: StoredFace[]) => Promise<Reembedded[]>): Promise<number> {
     return this.dataSource.transaction(async (em) => {
       const [migration] = await em.query(`SELECT to_model_id AS "toModelId" FROM model_migrations WHERE id = $1 AND status = 'backfilling' FOR SHARE`, [id]);
       if (!migration) return 0;
@@ -136,7 +136,7 @@ export class ModelMigrationRepository {
         [id, limit],
       );
       if (faces.length === 0) return 0;
-      const results = await reembed(faces);
+      const results = await reembed(migration.toModelId, faces);
       const stored = faces.flatMap((face, i) => ('vector' in results[i] ? [{ face, vector: results[i].vector }] : []));
       if (stored.length > 0) {
         const encoded = stored.map(({ vector }) => encodeEmbedding(vector));
